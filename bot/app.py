@@ -1,0 +1,49 @@
+"""The composition root for core services: settings, database, HTTP client.
+
+The CLI and the Discord client both build their services here, once per process, and close
+them in reverse order. Nothing else creates an engine or an `httpx.AsyncClient`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from bot.config import Settings
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+def make_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one HTTP client of the process: timeouts, a real User-Agent, pooled connections."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
+        headers={"User-Agent": settings.http_user_agent},
+        follow_redirects=True,
+        max_redirects=5,
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+    )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    http: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    db = Database.connect(settings.resolved_database_url)
+    http = make_http_client(settings)
+    try:
+        await db.migrate()
+        yield Services(settings=settings, db=db, http=http)
+    finally:
+        await http.aclose()
+        await db.close()

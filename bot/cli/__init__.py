@@ -1,0 +1,57 @@
+"""`python -m bot <command>`: the command-line entry point.
+
+Each command lives in its own module in this package with `register(subparsers)`, which adds
+a subparser whose `handler` default is a function `(args, settings) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, load_settings
+
+# Command modules in the order `--help` lists them.
+COMMAND_MODULES = ["run", "demo", "fetch", "news"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Crypto news, sentiment and the Russell 2000 signal."
+    )
+    parser.add_argument("--log-level", help="override LOG_LEVEL for this run")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"bot.cli.{name}").register(sub)
+    return parser
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request at INFO; keep that for DEBUG runs.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(args.log_level.upper() if args.log_level else settings.log_level)
+    try:
+        return int(args.handler(args, settings) or 0)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,85 @@
+"""Typed settings from the environment and `.env` (pydantic-settings).
+
+Every setting is documented in the README table and in `.env.example`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    discord_token: SecretStr | None = None
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    dev_guild_id: int | None = None
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    feeds_file: Path | None = None
+    fetch_interval: int = Field(default=600, ge=60, le=86_400)
+    default_language: Literal["en", "nl"] = "en"
+    default_timezone: str = "Europe/Amsterdam"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    http_timeout: float = Field(default=20.0, gt=0, le=300)
+    http_max_bytes: int = Field(default=5_000_000, ge=10_000)
+    http_per_host: int = Field(default=2, ge=1, le=16)
+    http_user_agent: str = (
+        "CryptoNewsBot/0.1 (+https://github.com/cryptobot/cryptobot; Discord news bot)"
+    )
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'cryptobot.db'}"
+
+    def require_token(self) -> str:
+        if self.discord_token is None or not self.discord_token.get_secret_value().strip():
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: put it in the environment or .env "
+                "(or try `python -m bot demo`, which runs offline without Discord)"
+            )
+        return self.discord_token.get_secret_value().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning validation errors into one message that names the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigError("invalid setting " + "; ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""The news pipeline: feeds, fetch, parse, clean, coin tags, dedupe, store, top stories."""

@@ -1,0 +1,1 @@
+"""Thin Discord glue: one module per command group; the logic lives in `bot/`."""
