@@ -37,7 +37,7 @@ def normalize_language(value: str | None, default: Language = "en") -> Language:
     if value:
         head = value.replace("_", "-").split("-")[0].lower()
         if head in LANGUAGES:
-            return head  # type: ignore[return-value]
+            return head
     return default
 
 

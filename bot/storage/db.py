@@ -139,7 +139,7 @@ class Database:
     ) -> Insert:
         """INSERT ... ON CONFLICT (keys) DO UPDATE SET cols = excluded.cols."""
         stmt: Any = (postgresql if self.dialect == "postgresql" else sqlite).insert(table)
-        return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        return stmt.on_conflict_do_update(
             index_elements=conflict_columns,
             set_={c: getattr(stmt.excluded, c) for c in update_columns},
         )
