@@ -1,0 +1,65 @@
+"""/language set|show: the server's reply language."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as T
+from discord.ext import commands
+
+from bot.client import CryptoBot
+from bot.i18n import Language, _, current_language, use_language
+from bot.render import NO_MENTIONS
+
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "nl": "Nederlands"}
+
+
+class LanguageCog(commands.Cog):
+    language = app_commands.Group(
+        name=T("language"),
+        description=T("The language the bot replies in on this server"),
+        guild_only=True,
+    )
+
+    def __init__(self, bot: CryptoBot) -> None:
+        self.bot = bot
+
+    @language.command(name=T("set"), description=T("Choose the server's reply language"))
+    @app_commands.describe(language=T("English or Dutch"))
+    @app_commands.rename(language=T("language"))
+    @app_commands.choices(
+        language=[
+            app_commands.Choice(name="English", value="en"),
+            app_commands.Choice(name="Nederlands", value="nl"),
+        ]
+    )
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def set_language(self, interaction: discord.Interaction, language: str) -> None:
+        assert interaction.guild_id is not None  # guild_only
+        chosen: Language = "nl" if language == "nl" else "en"
+        await self.bot.languages.set(interaction.guild_id, chosen)
+        # Reply in the language just chosen: the switch takes effect at once.
+        with use_language(chosen):
+            text = _("Done: I will reply in %(language)s on this server.") % {
+                "language": LANGUAGE_NAMES[chosen]
+            }
+        await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
+
+    @language.command(name=T("show"), description=T("Show the server's reply language"))
+    async def show_language(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        stored = await self.bot.languages.stored(interaction.guild_id)
+        name = LANGUAGE_NAMES[current_language.get()]
+        if stored:
+            text = _("This server's reply language is %(language)s.") % {"language": name}
+        else:
+            text = _(
+                "This server's reply language is %(language)s (from the server's locale; "
+                "change it with /language set)."
+            ) % {"language": name}
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: CryptoBot) -> None:
+    await bot.add_cog(LanguageCog(bot))
