@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -k ngettext:1,2 -o locales/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -k ngettext:1,2 -k T -k locale_str -o locales/messages.pot .
 
 i18n-update: i18n-extract
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-location --no-fuzzy-matching

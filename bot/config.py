@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     dev_guild_id: int | None = None
+    # Run the feed/market/scoring jobs inside the bot process (the default for small installs).
+    pipeline_enabled: bool = True
 
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""

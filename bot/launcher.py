@@ -1,0 +1,31 @@
+"""Starting the Discord bot: the composition root for `python -m bot run`.
+
+Builds the services once (settings, database, HTTP client, sentiment backend), injects them
+into the client, runs it, and closes everything in reverse order on the way out.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.app import Services, open_services
+from bot.client import CryptoBot, configure_endpoints
+from bot.config import Settings
+from bot.jobs import background_jobs
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(services: Services, **client_options: Any) -> CryptoBot:
+    """The bot with its background jobs (skipped when PIPELINE_ENABLED is false)."""
+    jobs = background_jobs(services) if services.settings.pipeline_enabled else {}
+    return CryptoBot(services, jobs=jobs, **client_options)
+
+
+async def run_bot(settings: Settings, token: str) -> None:
+    configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    async with open_services(settings) as services:
+        bot = create_bot(services)
+        async with bot:
+            await bot.start(token)
