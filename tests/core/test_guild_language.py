@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from bot.guilds.settings import GuildLanguages, resolve_language
+from bot.storage import Database
+
+
+def test_resolution_order() -> None:
+    assert resolve_language(None, "nl", "en") == "nl"
+    assert resolve_language(None, "en-US", "en") == "en"
+    assert resolve_language(None, "de", "nl") == "nl"  # DEFAULT_LANGUAGE for other locales
+    assert resolve_language("en", "nl", "en") == "en"  # an explicit choice wins
+
+
+async def test_choice_persists_across_instances(db: Database) -> None:
+    first = GuildLanguages(db, "en")
+    assert await first.language_for(42, "nl") == "nl"
+    await first.set(42, "en")
+    assert await first.language_for(42, "nl") == "en"
+    fresh = GuildLanguages(db, "en")  # as after a restart
+    assert await fresh.stored(42) == "en"
+    assert await fresh.language_for(7, "en-GB") == "en"
