@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     # Run the feed/market/scoring jobs inside the bot process (the default for small installs).
     pipeline_enabled: bool = True
+    # How many feeds of its own a server may add with /feeds add.
+    guild_feed_limit: int = Field(default=10, ge=0, le=100)
 
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""

@@ -1,0 +1,144 @@
+"""A server's feeds: the defaults (each can be switched off per server) plus its own additions.
+
+The pipeline fetches every enabled feed once, whoever added it; what a server sees is filtered
+by `active_feed_ids`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bot.errors import BadInput
+from bot.guilds.tables import guild_disabled_feeds, guild_feeds
+from bot.i18n import N_
+from bot.news.tables import feed_state, feeds
+from bot.storage import Database
+
+
+@dataclass(frozen=True)
+class GuildFeed:
+    id: int
+    name: str
+    url: str
+    language: str
+    is_default: bool
+    active: bool
+
+
+async def list_guild_feeds(db: Database, guild_id: int) -> list[GuildFeed]:
+    disabled = sa.select(guild_disabled_feeds.c.feed_id).where(
+        guild_disabled_feeds.c.guild_id == guild_id
+    )
+    own = sa.select(guild_feeds.c.feed_id).where(guild_feeds.c.guild_id == guild_id)
+    query = (
+        sa.select(
+            feeds.c.id,
+            feeds.c.name,
+            feeds.c.url,
+            feeds.c.language,
+            feeds.c.is_default,
+            feeds.c.id.in_(disabled).label("disabled"),
+        )
+        .where(
+            sa.or_(
+                sa.and_(feeds.c.is_default.is_(True), feeds.c.enabled.is_(True)),
+                feeds.c.id.in_(own),
+            )
+        )
+        .order_by(feeds.c.is_default.desc(), feeds.c.language, feeds.c.name)
+    )
+    async with db.connection() as conn:
+        rows = (await conn.execute(query)).all()
+    return [
+        GuildFeed(r.id, r.name, r.url, r.language, bool(r.is_default), not r.disabled) for r in rows
+    ]
+
+
+async def active_feed_ids(db: Database, guild_id: int) -> list[int]:
+    return [f.id for f in await list_guild_feeds(db, guild_id) if f.active]
+
+
+async def add_guild_feed(
+    db: Database,
+    guild_id: int,
+    *,
+    url: str,
+    name: str,
+    language: str,
+    added_by: int | None,
+    limit: int,
+    now: datetime,
+) -> GuildFeed:
+    """Add a validated feed for a server (or switch a default it had turned off back on)."""
+    current = await list_guild_feeds(db, guild_id)
+    for feed in current:
+        if feed.url == url:
+            if feed.is_default and not feed.active:
+                async with db.begin() as conn:
+                    await conn.execute(
+                        guild_disabled_feeds.delete().where(
+                            (guild_disabled_feeds.c.guild_id == guild_id)
+                            & (guild_disabled_feeds.c.feed_id == feed.id)
+                        )
+                    )
+                return replace(feed, active=True)
+            raise BadInput(N_("That feed is already on this server's list."))
+    if sum(1 for f in current if not f.is_default) >= limit:
+        raise BadInput(
+            N_("This server already has %(limit)d feeds of its own; remove one first."),
+            limit=limit,
+        )
+    async with db.begin() as conn:
+        await conn.execute(
+            db.insert_ignore(feeds, "url").values(
+                url=url,
+                name=name,
+                language=language,
+                is_default=False,
+                enabled=True,
+                created_at=now,
+            )
+        )
+        row = (
+            await conn.execute(sa.select(feeds.c.id, feeds.c.is_default).where(feeds.c.url == url))
+        ).one()
+        # Another server may have added it earlier and then removed it: fetch it again.
+        await conn.execute(feeds.update().where(feeds.c.id == row.id).values(enabled=True))
+        await conn.execute(db.insert_ignore(feed_state, "feed_id").values(feed_id=row.id))
+        await conn.execute(
+            db.insert_ignore(guild_feeds, "guild_id", "feed_id").values(
+                guild_id=guild_id, feed_id=row.id, added_by=added_by, added_at=now
+            )
+        )
+    return GuildFeed(row.id, name, url, language, bool(row.is_default), True)
+
+
+async def remove_guild_feed(db: Database, guild_id: int, feed_id: int) -> GuildFeed:
+    """Remove a server's own feed, or switch a default feed off for this server."""
+    feed = next((f for f in await list_guild_feeds(db, guild_id) if f.id == feed_id), None)
+    if feed is None or (feed.is_default and not feed.active):
+        raise BadInput(N_("That feed is not on this server's list."))
+    async with db.begin() as conn:
+        if feed.is_default:
+            await conn.execute(
+                db.insert_ignore(guild_disabled_feeds, "guild_id", "feed_id").values(
+                    guild_id=guild_id, feed_id=feed_id
+                )
+            )
+        else:
+            await conn.execute(
+                guild_feeds.delete().where(
+                    (guild_feeds.c.guild_id == guild_id) & (guild_feeds.c.feed_id == feed_id)
+                )
+            )
+            users = await conn.scalar(
+                sa.select(sa.func.count()).where(guild_feeds.c.feed_id == feed_id)
+            )
+            if not users:  # nobody reads it any more: stop fetching it
+                await conn.execute(
+                    feeds.update().where(feeds.c.id == feed_id).values(enabled=False)
+                )
+    return replace(feed, active=False)
