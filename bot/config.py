@@ -48,6 +48,22 @@ class Settings(BaseSettings):
         "CryptoNewsBot/0.1 (+https://github.com/cryptobot/cryptobot; Discord news bot)"
     )
 
+    # Market data and the Russell 2000 breakout signal (docs/signal.md).
+    market_refresh_interval: int = Field(default=21_600, ge=300, le=7 * 86_400)
+    breakout_min_sessions: int = Field(default=250, ge=20, le=5_000)
+    breakout_confirm_rule: Literal["consecutive", "month_end"] = "consecutive"
+    breakout_confirm_sessions: int = Field(default=20, ge=1, le=250)
+    market_event_max_age_days: int = Field(default=7, ge=0, le=365)
+    market_yahoo_url: str = "https://query1.finance.yahoo.com/v8/finance/chart/%5ERUT"
+    market_binance_url: str = "https://api.binance.com/api/v3/klines"
+    market_coingecko_url: str = "https://api.coingecko.com/api/v3/global"
+    market_fng_url: str = "https://api.alternative.me/fng/"
+    # Yahoo answers 429 to clients that look like bots; this UA is sent to Yahoo only.
+    market_browser_user_agent: str = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    )
+
     @field_validator("default_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
