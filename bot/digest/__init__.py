@@ -1,0 +1,1 @@
+"""Daily digests and breakout alerts: schedule, compose, and deliver each exactly once."""
