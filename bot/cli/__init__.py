@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from bot.config import ConfigError, load_settings
 
 # Command modules in the order `--help` lists them.
-COMMAND_MODULES = ["run", "demo", "fetch", "news"]
+COMMAND_MODULES = ["run", "demo", "fetch", "news", "signal", "market"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,223 @@
+"""Live refresh of the market series from key-less public APIs, and the timer loop.
+
+Each source is fetched with the process's shared `httpx.AsyncClient`, parsed by a pure
+function (sources.py) and merged into the stored series. A source that fails keeps what is
+stored (reports then say "as of" the last stored day) and backs off: 429 answers honour
+Retry-After or wait an hour, doubling up to a day; other failures wait 15 minutes, doubling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bot.config import Settings
+from bot.market.series import BTC_DOMINANCE_CG, ETH_BTC, FEAR_GREED, RUT, Point
+from bot.market.signal import emit_signal_events, ensure_bundled_history
+from bot.market.sources import (
+    SourceError,
+    parse_binance_klines,
+    parse_coingecko_global,
+    parse_fear_greed,
+    parse_yahoo_chart,
+)
+from bot.market.store import latest_days, upsert_points
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_BACKOFF = timedelta(hours=1)
+ERROR_BACKOFF = timedelta(minutes=15)
+MAX_BACKOFF = timedelta(days=1)
+# Yahoo's `range` values, by how many days of history are missing.
+_YAHOO_RANGES = ((25, "1mo"), (85, "3mo"), (175, "6mo"), (360, "1y"), (720, "2y"), (1800, "5y"))
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float | None) -> None:
+        super().__init__("429 Too Many Requests")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Request:
+    url: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    series: str
+    request: Callable[[Settings, int], Request]  # (settings, days missing) -> request
+    parse: Callable[[Any, datetime], list[Point]]
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    source: str
+    series: str
+    points: int = 0
+    error: str | None = None
+    skipped_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.skipped_until is None
+
+
+@dataclass
+class _Backoff:
+    failures: int = 0
+    until: datetime | None = None
+
+
+def yahoo_range(days_missing: int) -> str:
+    for limit, name in _YAHOO_RANGES:
+        if days_missing <= limit:
+            return name
+    return "10y"
+
+
+def _yahoo(settings: Settings, missing: int) -> Request:
+    return Request(
+        settings.market_yahoo_url,
+        {"range": yahoo_range(missing), "interval": "1d"},
+        {"User-Agent": settings.market_browser_user_agent, "Accept": "application/json"},
+    )
+
+
+def _binance(settings: Settings, missing: int) -> Request:
+    limit = min(max(missing + 2, 2), 1000)
+    return Request(
+        settings.market_binance_url, {"symbol": "ETHBTC", "interval": "1d", "limit": str(limit)}, {}
+    )
+
+
+def _coingecko(settings: Settings, missing: int) -> Request:
+    return Request(settings.market_coingecko_url, {}, {"Accept": "application/json"})
+
+
+def _fng(settings: Settings, missing: int) -> Request:
+    return Request(settings.market_fng_url, {"limit": str(min(max(missing + 2, 2), 3000))}, {})
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("yahoo", RUT, _yahoo, lambda p, now: parse_yahoo_chart(p, now=now)),
+    Source("binance", ETH_BTC, _binance, lambda p, now: parse_binance_klines(p, now=now)),
+    Source("coingecko", BTC_DOMINANCE_CG, _coingecko, lambda p, now: parse_coingecko_global(p)),
+    Source("alternative.me", FEAR_GREED, _fng, lambda p, now: parse_fear_greed(p)),
+)
+
+
+async def fetch_json(http: httpx.AsyncClient, request: Request, max_bytes: int) -> Any:
+    """GET and decode JSON, refusing bodies over `max_bytes`; 429 raises RateLimited."""
+    async with http.stream(
+        "GET", request.url, params=request.params, headers=request.headers
+    ) as response:
+        if response.status_code == 429:
+            raw = response.headers.get("Retry-After", "")
+            raise RateLimited(float(raw) if raw.isdigit() else None)
+        response.raise_for_status()
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body.extend(chunk)
+            if len(body) > max_bytes:
+                raise SourceError(f"response larger than {max_bytes} bytes")
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise SourceError("response is not JSON") from exc
+
+
+class MarketRefresher:
+    """Refreshes every source once per call, remembering per-source backoff between calls."""
+
+    def __init__(self, db: Database, http: httpx.AsyncClient, settings: Settings) -> None:
+        self.db = db
+        self.http = http
+        self.settings = settings
+        self._backoff: dict[str, _Backoff] = {}
+
+    def _fail(self, name: str, now: datetime, exc: Exception) -> None:
+        state = self._backoff.setdefault(name, _Backoff())
+        state.failures += 1
+        if isinstance(exc, RateLimited):
+            wait = (
+                timedelta(seconds=exc.retry_after)
+                if exc.retry_after is not None
+                else RATE_LIMIT_BACKOFF * 2 ** (state.failures - 1)
+            )
+        else:
+            wait = ERROR_BACKOFF * 2 ** (state.failures - 1)
+        state.until = now + min(wait, MAX_BACKOFF)
+
+    async def refresh(self, *, now: datetime | None = None) -> list[SourceResult]:
+        now = now or datetime.now(UTC)
+        await ensure_bundled_history(self.db, self.settings, now=now)
+        as_of = await latest_days(self.db)
+        results = await asyncio.gather(
+            *(self._refresh_source(s, as_of.get(s.series), now) for s in SOURCES)
+        )
+        if any(r.series == RUT and r.ok and r.points for r in results):
+            await emit_signal_events(self.db, self.settings, live=True, now=now)
+        return list(results)
+
+    async def _refresh_source(
+        self, source: Source, last: date | None, now: datetime
+    ) -> SourceResult:
+        state = self._backoff.get(source.name)
+        if state and state.until and now < state.until:
+            return SourceResult(source.name, source.series, skipped_until=state.until)
+        missing = (now.date() - last).days if last else 3650
+        request = source.request(self.settings, missing)
+        try:
+            payload = await fetch_json(self.http, request, self.settings.http_max_bytes)
+            points = await asyncio.to_thread(source.parse, payload, now)
+        except (httpx.HTTPError, SourceError, RateLimited) as exc:
+            self._fail(source.name, now, exc)
+            log.warning("market refresh from %s failed: %s", source.name, exc)
+            return SourceResult(source.name, source.series, error=str(exc) or type(exc).__name__)
+        self._backoff.pop(source.name, None)
+        stored = await upsert_points(self.db, source.series, points, source.name, now=now)
+        log.info("market refresh from %s: %d points", source.name, stored)
+        return SourceResult(source.name, source.series, points=stored)
+
+
+async def refresh_market(
+    db: Database, http: httpx.AsyncClient, settings: Settings, *, now: datetime | None = None
+) -> list[SourceResult]:
+    """One refresh of every source (no backoff memory across calls)."""
+    return await MarketRefresher(db, http, settings).refresh(now=now)
+
+
+async def market_refresh_loop(
+    db: Database,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    refresher: MarketRefresher | None = None,
+) -> None:
+    """Refresh now and then every MARKET_REFRESH_INTERVAL seconds until `stop` is set (or
+    the task is cancelled). Start it from setup_hook/cog_load, cancel it in close()."""
+    stop = stop or asyncio.Event()
+    refresher = refresher or MarketRefresher(db, http, settings)
+    while not stop.is_set():
+        try:
+            await refresher.refresh()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bad tick must not end the loop
+            log.exception("market refresh failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.market_refresh_interval)
