@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         "Chrome/131.0.0.0 Safari/537.36"
     )
 
+    # Sentiment (docs/sentiment.md): auto = the model when it loads, else the offline lexicon.
+    sentiment_backend: Literal["auto", "transformers", "lexicon"] = "auto"
+    sentiment_model: str = "nlptown/bert-base-multilingual-uncased-sentiment"
+    sentiment_model_nl: str | None = None  # optional Dutch-specific model (hub id or path)
+    sentiment_batch_size: int = Field(default=16, ge=1, le=256)
+    torch_threads: int = Field(default=0, ge=0, le=64)  # 0: min(2, CPU count)
+    hf_cache_dir: Path | None = None  # default: the HuggingFace cache (HF_HOME)
+
     @field_validator("default_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -217,9 +217,9 @@ def _clauses(
                 break
         if matched:
             continue
-        entry = words.get(token)
-        if entry is not None:
-            _add(hits, negs, i, entry)
+        word = words.get(token)
+        if word is not None:
+            _add(hits, negs, i, word)
         elif len(token) >= MIN_COMPOUND_PREFIX + MIN_COMPOUND_HEAD and not token.isdigit():
             parts = analyser.compound(token)
             if parts is not None:

@@ -1,0 +1,150 @@
+"""Sentiment over a period, optionally for one coin: mean score, label counts, the change.
+
+`summarize` is pure (scores in, numbers out, `now` given); `sentiment_summary` loads the
+latest score of each article published in the current and the previous period and calls it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from bot.news.tables import article_coins, articles
+from bot.sentiment.tables import article_sentiment
+from bot.sentiment.types import LABELS, Label
+from bot.storage import Database
+
+PERIODS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+
+
+@dataclass(frozen=True)
+class ScoredArticle:
+    article_id: int
+    published_at: datetime
+    label: Label
+    score: float
+    backend: str
+    model: str
+
+
+@dataclass(frozen=True)
+class PeriodStats:
+    start: datetime
+    end: datetime
+    articles: int
+    mean_score: float | None
+    counts: dict[Label, int]
+
+
+@dataclass(frozen=True)
+class SentimentSummary:
+    period: str
+    coin: str | None
+    current: PeriodStats
+    previous: PeriodStats
+    # (backend, model) -> articles in the current period it scored: the basis to show.
+    sources: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def change(self) -> float | None:
+        """Mean score now minus the previous period's; None when either has no articles."""
+        if self.current.mean_score is None or self.previous.mean_score is None:
+            return None
+        return self.current.mean_score - self.previous.mean_score
+
+
+def period_length(period: str) -> timedelta:
+    try:
+        return PERIODS[period]
+    except KeyError:
+        raise ValueError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}") from None
+
+
+def _stats(items: list[ScoredArticle], start: datetime, end: datetime) -> PeriodStats:
+    counts = Counter(item.label for item in items)
+    mean = sum(item.score for item in items) / len(items) if items else None
+    return PeriodStats(start, end, len(items), mean, {label: counts[label] for label in LABELS})
+
+
+def summarize(
+    scored: Iterable[ScoredArticle], *, period: str, now: datetime, coin: str | None = None
+) -> SentimentSummary:
+    """Stats for (now - period, now] and the period before it."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    length = period_length(period)
+    start, previous_start = now - length, now - 2 * length
+    current = [s for s in scored if start < s.published_at <= now]
+    previous = [s for s in scored if previous_start < s.published_at <= start]
+    sources = Counter((s.backend, s.model) for s in current)
+    return SentimentSummary(
+        period=period,
+        coin=coin,
+        current=_stats(current, start, now),
+        previous=_stats(previous, previous_start, start),
+        sources=dict(sources),
+    )
+
+
+async def load_scored(
+    db: Database,
+    *,
+    since: datetime,
+    until: datetime,
+    coin: str | None = None,
+    prefer: tuple[str, str] | None = None,
+) -> list[ScoredArticle]:
+    """One score per article published in (since, until]: `prefer`'s if any, else the latest."""
+    query = (
+        sa.select(
+            articles.c.id,
+            articles.c.published_at,
+            article_sentiment.c.label,
+            article_sentiment.c.score,
+            article_sentiment.c.backend,
+            article_sentiment.c.model,
+            article_sentiment.c.scored_at,
+        )
+        .join(article_sentiment, article_sentiment.c.article_id == articles.c.id)
+        .where(articles.c.published_at > since, articles.c.published_at <= until)
+    )
+    if coin:
+        query = query.where(
+            sa.exists().where(
+                article_coins.c.article_id == articles.c.id,
+                article_coins.c.coin == coin.upper(),
+            )
+        )
+    best: dict[int, tuple[tuple[bool, datetime], ScoredArticle]] = {}
+    async with db.connection() as conn:
+        for row in await conn.execute(query):
+            rank = ((row.backend, row.model) == prefer, row.scored_at)
+            held = best.get(row.id)
+            if held is None or rank > held[0]:
+                item = ScoredArticle(
+                    row.id, row.published_at, row.label, float(row.score), row.backend, row.model
+                )
+                best[row.id] = (rank, item)
+    return [item for _, item in best.values()]
+
+
+async def sentiment_summary(
+    db: Database,
+    *,
+    period: str = "24h",
+    coin: str | None = None,
+    now: datetime | None = None,
+    prefer: tuple[str, str] | None = None,
+) -> SentimentSummary:
+    now = now or datetime.now(UTC)
+    length = period_length(period)
+    scored = await load_scored(db, since=now - 2 * length, until=now, coin=coin, prefer=prefer)
+    return summarize(scored, period=period, now=now, coin=coin.upper() if coin else None)

@@ -1,0 +1,56 @@
+"""Choose the backend from the settings: the model when it loads, else the offline lexicon."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import ConfigError, Settings
+from bot.i18n import _
+from bot.sentiment.lexicon import LexiconBackend
+from bot.sentiment.transformers_backend import ModelLoadError, TransformersBackend
+from bot.sentiment.types import SentimentBackend
+
+log = logging.getLogger(__name__)
+
+
+def transformers_backend(settings: Settings) -> TransformersBackend:
+    return TransformersBackend(
+        settings.sentiment_model,
+        model_nl=settings.sentiment_model_nl,
+        batch_size=settings.sentiment_batch_size,
+        threads=settings.torch_threads,
+        cache_dir=settings.hf_cache_dir,
+    )
+
+
+def load_backend(settings: Settings) -> SentimentBackend:
+    """Build the configured backend, loading the model now (call it in a worker thread).
+
+    `transformers` fails (ConfigError) when the model cannot load; `auto` falls back to the
+    lexicon with one warning; `lexicon` never touches torch.
+    """
+    if settings.sentiment_backend == "lexicon":
+        return LexiconBackend()
+    backend = transformers_backend(settings)
+    try:
+        backend.load()
+    except ModelLoadError as exc:
+        if settings.sentiment_backend == "transformers":
+            raise ConfigError(
+                f"SENTIMENT_BACKEND=transformers but {exc} "
+                "(run `python -m bot models download` first)"
+            ) from exc
+        log.warning(
+            "sentiment: %s; using the offline lexicon backend instead "
+            "(run `python -m bot models download` to fetch the model)",
+            exc,
+        )
+        return LexiconBackend()
+    return backend
+
+
+def describe_backend(name: str, model: str) -> str:
+    """One translated line naming what scores the news, for the about command and footers."""
+    if name == "lexicon":
+        return _("offline word list (%(model)s), no sentiment model loaded") % {"model": model}
+    return _("model %(model)s") % {"model": model}
