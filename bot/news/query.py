@@ -1,0 +1,128 @@
+"""Read side for commands and digests: top stories, known coins, the newest article time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.news.tables import article_coins, articles
+from bot.storage import Database
+from bot.storage.types import UTCDateTime
+
+
+@dataclass(frozen=True)
+class StoryView:
+    story_id: int
+    title: str
+    summary: str
+    link: str
+    sources: list[str]
+    languages: list[str]
+    coins: list[str]
+    published_at: datetime  # the story's first report
+    article_ids: list[int]
+
+
+def _view(story_id: int, rows: list[Any], coins: dict[int, list[str]]) -> StoryView:
+    rows = sorted(rows, key=lambda r: (r.published_at, r.id))
+    lead = rows[0]  # the first report names the story
+    summary = next((r.summary for r in rows if r.summary), "")
+    sources = list(dict.fromkeys(r.source for r in rows))
+    counted: dict[str, int] = defaultdict(int)
+    for r in rows:
+        for c in coins.get(r.id, []):
+            counted[c] += 1
+    return StoryView(
+        story_id=story_id,
+        title=lead.title,
+        summary=summary,
+        link=lead.link,
+        sources=sources,
+        languages=sorted({r.language for r in rows}),
+        coins=sorted(counted, key=lambda c: (-counted[c], c)),
+        published_at=lead.published_at,
+        article_ids=[r.id for r in rows],
+    )
+
+
+async def top_stories(
+    db: Database,
+    *,
+    now: datetime,
+    hours: int = 24,
+    language: str | None = None,
+    coin: str | None = None,
+    limit: int = 5,
+    feed_ids: list[int] | None = None,
+) -> list[StoryView]:
+    """Stories with articles in the last `hours`, most distinct sources first, then newest.
+
+    `language` keeps only that language's articles (so sources and titles match the reader);
+    `coin` keeps stories where any of those articles mentions the ticker; `feed_ids` limits
+    the articles to those feeds (a server's own selection).
+    """
+    query = sa.select(
+        articles.c.id,
+        articles.c.story_id,
+        articles.c.title,
+        articles.c.summary,
+        articles.c.link,
+        articles.c.source,
+        articles.c.language,
+        articles.c.published_at,
+    ).where(
+        articles.c.published_at > now - timedelta(hours=hours),
+        articles.c.published_at <= now,
+        articles.c.story_id.is_not(None),
+    )
+    if language:
+        query = query.where(articles.c.language == language)
+    if feed_ids is not None:
+        query = query.where(articles.c.feed_id.in_(feed_ids))
+    async with db.connection() as conn:
+        rows = (await conn.execute(query)).all()
+        ids = [r.id for r in rows]
+        coins: dict[int, list[str]] = defaultdict(list)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found = await conn.execute(
+                sa.select(article_coins.c.article_id, article_coins.c.coin).where(
+                    article_coins.c.article_id.in_(chunk)
+                )
+            )
+            for article_id, ticker in found:
+                coins[article_id].append(ticker)
+    by_story: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_story[r.story_id].append(r)
+    views = [_view(sid, group, coins) for sid, group in by_story.items()]
+    if coin:
+        views = [v for v in views if coin.upper() in v.coins]
+    latest = {sid: max(r.published_at for r in group) for sid, group in by_story.items()}
+    views.sort(key=lambda v: (len(v.sources), latest[v.story_id]), reverse=True)
+    return views[:limit]
+
+
+async def known_coins(db: Database) -> list[str]:
+    """Tickers seen in stored articles, most mentioned first (for autocomplete)."""
+    count = sa.func.count().label("n")
+    query = (
+        sa.select(article_coins.c.coin, count)
+        .group_by(article_coins.c.coin)
+        .order_by(count.desc(), article_coins.c.coin)
+    )
+    async with db.connection() as conn:
+        return [row.coin for row in await conn.execute(query)]
+
+
+async def latest_article_time(db: Database) -> datetime | None:
+    async with db.connection() as conn:
+        value = await conn.scalar(sa.select(sa.func.max(articles.c.published_at)))
+    if value is None:
+        return None
+    # An aggregate loses the column type on SQLite: restore the UTC datetime.
+    return UTCDateTime().process_result_value(value, db.engine.dialect)
