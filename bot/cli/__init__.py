@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from bot.config import ConfigError, load_settings
 
 # Command modules in the order `--help` lists them.
-COMMAND_MODULES = ["run", "demo", "fetch", "news", "signal", "market"]
+COMMAND_MODULES = ["run", "demo", "fetch", "news", "signal", "market", "sentiment", "models"]
 
 
 def build_parser() -> argparse.ArgumentParser:

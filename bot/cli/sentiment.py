@@ -1,0 +1,119 @@
+"""`python -m bot sentiment [--coin BTC] [--period 7d]`, `... sentiment score`, `... eval FILE`.
+
+The aggregate view is the default; `score` scores the stored articles that the configured
+backend has not scored yet; `eval` measures a backend on a labelled CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.app import open_services
+from bot.config import Settings
+from bot.i18n import Language, _, use_language
+from bot.sentiment.aggregate import PERIODS, sentiment_summary
+from bot.sentiment.evaluate import DatasetError, evaluate, read_labelled_csv
+from bot.sentiment.factory import describe_backend, load_backend
+from bot.sentiment.report import format_eval, format_summary
+from bot.sentiment.store import score_pending
+from bot.sentiment.types import SentimentBackend
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("sentiment", help="news sentiment per period and coin; score; eval")
+    parser.add_argument("--coin", help="only articles about this ticker, e.g. BTC")
+    parser.add_argument("--period", choices=list(PERIODS), default="24h", help="default 24h")
+    parser.add_argument("--lang", choices=["nl", "en"], help="report language")
+    parser.set_defaults(handler=handle, sentiment_action=None)
+    actions = parser.add_subparsers(dest="sentiment_action", metavar="ACTION")
+    score = actions.add_parser("score", help="score stored articles not yet scored")
+    score.add_argument("--limit", type=int, help="score at most this many articles")
+    _backend_option(score)
+    ev = actions.add_parser("eval", help="evaluate a backend on a labelled CSV file")
+    ev.add_argument("file", type=Path, help="CSV with a text and a label column")
+    ev.add_argument("--text-column", help="default: text, headline, sentence or title")
+    ev.add_argument("--label-column", default="label", help="-1/0/1 or negative/neutral/positive")
+    ev.add_argument("--language", default="en", help="language of the texts (default en)")
+    ev.add_argument(
+        "--part",
+        choices=["all", "tune", "held"],
+        default="all",
+        help="the deterministic 70/30 split by CRC32 of the id column",
+    )
+    ev.add_argument("--id-column", default="id")
+    _backend_option(ev)
+
+
+def _backend_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=["auto", "transformers", "lexicon"],
+        help="override SENTIMENT_BACKEND for this run",
+    )
+
+
+def _backend(args: argparse.Namespace, settings: Settings) -> SentimentBackend:
+    if args.backend:
+        settings = settings.model_copy(update={"sentiment_backend": args.backend})
+    return load_backend(settings)
+
+
+async def _summary(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_services(settings) as services:
+        summary = await sentiment_summary(services.db, period=args.period, coin=args.coin)
+    print(format_summary(summary))
+    return 0
+
+
+async def _score(args: argparse.Namespace, settings: Settings) -> int:
+    backend = await asyncio.to_thread(_backend, args, settings)
+    async with open_services(settings) as services:
+        count = await score_pending(
+            services.db, backend, limit=args.limit, batch_size=settings.sentiment_batch_size
+        )
+    print(
+        _("Scored %(n)s articles with %(backend)s.")
+        % {"n": count, "backend": describe_backend(backend.name, backend.model)}
+    )
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        rows = read_labelled_csv(
+            args.file,
+            text_column=args.text_column,
+            label_column=args.label_column,
+            id_column=args.id_column,
+            part=args.part,
+        )
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not rows:
+        print(f"error: no rows in {args.file}", file=sys.stderr)
+        return 2
+    backend = _backend(args, settings)
+    texts = [text for text, _label in rows]
+    predicted = []
+    size = max(1, settings.sentiment_batch_size)
+    for start in range(0, len(texts), size):
+        chunk = texts[start : start + size]
+        predicted += [s.label for s in backend.score_batch(chunk, [args.language] * len(chunk))]
+    report = evaluate([label for _text, label in rows], predicted)
+    print(format_eval(report, describe_backend(backend.name, backend.model)))
+    return 0
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    language: Language = args.lang or settings.default_language
+    with use_language(language):
+        if args.sentiment_action == "eval":
+            return _eval(args, settings)
+        if args.sentiment_action == "score":
+            return asyncio.run(_score(args, settings))
+        return asyncio.run(_summary(args, settings))
