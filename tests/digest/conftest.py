@@ -1,0 +1,109 @@
+"""Fixtures for the digest tests: a settable clock, an in-memory Discord, engine factories."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.config import Settings
+from bot.digest.delivery import DeliveryEngine, DeliveryPolicy
+from bot.digest.memory import MemorySender
+from bot.digest.model import Digest, Mood
+from bot.i18n import Language
+from bot.storage import Database
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+class Composer:
+    """Stands in for compose.py: counts calls per language."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    async def __call__(self, language: Language, now: datetime) -> Digest:
+        self.calls[language] += 1
+        mood = Mood(score=None, previous=None, articles=0, label="none", backends=())
+        return Digest(language, now.date(), now, mood, (), (), None)
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))  # 07:00 in Amsterdam
+
+
+@pytest.fixture
+def discord(clock: Clock) -> MemorySender:
+    # No nonce dedupe: exactly-once must hold through find_sent alone.
+    return MemorySender(clock=clock, nonce_window=None)
+
+
+EngineFactory = Callable[..., DeliveryEngine]
+
+
+@pytest.fixture
+async def fresh_db(settings: Settings) -> AsyncIterator[Callable[[], Database]]:
+    """Open more connections to the test database file, as a restarted process would."""
+    opened: list[Database] = []
+
+    def open_db() -> Database:
+        database = Database.connect(settings.resolved_database_url)
+        opened.append(database)
+        return database
+
+    yield open_db
+    for database in opened:
+        await database.close()
+
+
+@pytest.fixture
+def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFactory:
+    languages: dict[int, Language] = {}
+
+    async def language_of(guild_id: int) -> Language:
+        return languages.get(guild_id, "en")
+
+    def factory(
+        *,
+        database: Database | None = None,
+        sender: object | None = None,
+        composer: Composer | None = None,
+        sleep: Sleeps | None = None,
+        **policy: object,
+    ) -> DeliveryEngine:
+        return DeliveryEngine(
+            database or db,
+            sender or discord,  # type: ignore[arg-type]
+            composer or Composer(),
+            language_of=language_of,
+            policy=DeliveryPolicy(**policy),  # type: ignore[arg-type]
+            clock=clock,
+            sleep=sleep or Sleeps(),
+        )
+
+    factory.languages = languages  # type: ignore[attr-defined]
+    return factory
+
+
+TODAY = date(2026, 11, 24)
