@@ -126,6 +126,7 @@ class InteractionHandle:
     deadline: float
     changes: Changes
     attempts: list[CallbackRecord] = field(default_factory=list)
+    target: SentMessage | None = None  # the message a clicked component sits on
     response: CallbackRecord | None = None
     original: SentMessage | None = None
     followups: list[SentMessage] = field(default_factory=list)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from tests.fakediscord import channels, interactions, payloads, rest
+from tests.fakediscord import channels, inject, interactions, payloads, rest
 from tests.fakediscord.faults import Fault, Faults
 from tests.fakediscord.gateway import Gateway
 from tests.fakediscord.limits import ApiError
@@ -82,6 +82,7 @@ class FakeDiscord:
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.interaction_responses: list[CallbackRecord] = []
         self.interactions: dict[int, InteractionHandle] = {}
+        self.interactions_by_token: dict[str, InteractionHandle] = {}
         self.identifies: list[IdentifyRecord] = []
         self.resumes: list[str] = []
         self.presence_updates: list[Any] = []
@@ -117,7 +118,7 @@ class FakeDiscord:
         app.router.add_route("*", "/{tail:.*}", self._unhandled)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=1024)  # 200 at once
         await site.start()
         self.port = self._runner.addresses[0][1]
 
@@ -154,9 +155,18 @@ class FakeDiscord:
         permissions: int | None = None,
         app_permissions: int | None = None,
     ) -> InteractionHandle:
-        """Send a slash command (INTERACTION_CREATE type 2) to the shard that owns the guild."""
-        return await interactions.inject(
-            self, 2, guild_id, channel_id, user, name, options or {}, None,
+        """Send a slash command (INTERACTION_CREATE type 2) to the shard that owns the guild.
+
+        `name` may hold a subcommand path ("language set"); `options` maps option names to
+        values (User, Channel or Role objects or ids for entity options). `permissions` and
+        `app_permissions` default to what roles and overwrites give the user and the bot.
+        """
+
+        def data(guild: Guild, channel: Channel, user_id: int) -> dict[str, Any]:
+            return inject.command_data(self, guild, channel, user_id, name, options or {}, None)
+
+        return await inject.send_interaction(
+            self, inject.COMMAND, guild_id, channel_id, user, name, data,
             locale=locale, permissions=permissions, app_permissions=app_permissions,
         )  # fmt: skip
 
@@ -171,10 +181,33 @@ class FakeDiscord:
         *,
         locale: str = "nl",
     ) -> InteractionHandle:
-        """Send an autocomplete request (type 4) with `focused` holding what the user typed."""
-        return await interactions.inject(
-            self, 4, guild_id, channel_id, user, name, options, focused, locale=locale
+        """Send an autocomplete request (type 4); `options[focused]` is what the user typed."""
+
+        def data(guild: Guild, channel: Channel, user_id: int) -> dict[str, Any]:
+            return inject.command_data(self, guild, channel, user_id, name, options, focused)
+
+        return await inject.send_interaction(
+            self, inject.AUTOCOMPLETE, guild_id, channel_id, user, name, data, locale=locale
         )
+
+    async def click(
+        self,
+        message: SentMessage,
+        custom_id: str,
+        user: User | int,
+        *,
+        values: list[str] | None = None,
+        locale: str = "nl",
+    ) -> InteractionHandle:
+        """Press a button (or pick `values` in a select menu) on a message the bot sent."""
+        guild, _ = self.channel(message.channel_id)
+        if guild is None:
+            raise ValueError("component clicks are supported in guild channels only")
+        data = inject.component_data(message, custom_id, values)
+        return await inject.send_interaction(
+            self, inject.COMPONENT, guild.id, message.channel_id, user, custom_id,
+            lambda *_: data, locale=locale, message=message,
+        )  # fmt: skip
 
     async def request_reconnect(self, shard_id: int | None = None) -> int:
         """Send op 7 RECONNECT to the connected sessions (of one shard); returns how many."""

@@ -35,6 +35,7 @@ EN_GUILD = guild_id_for_shard(1, 2)
 NL_CHAT, NL_LOCKED, EN_CHAT = 2001, 2002, 2003
 MODS = 3001
 COINS = ["BTC", "BCH", "ETH", "SOL", "ADA"]
+PNG = b"\x89PNG\r\n\x1a\nchart"
 
 
 def make_guilds() -> list[Guild]:
@@ -130,6 +131,25 @@ def make_bot(seen: Seen, bot_cls: Callable[..., Any] = commands.Bot, **kwargs: A
     ) -> list[app_commands.Choice[str]]:
         hits = [c for c in COINS if c.lower().startswith(current.lower())]
         return [app_commands.Choice(name=c, value=c) for c in hits]
+
+    @bot.tree.command(name="chart", description="Defers privately, then sends a file")
+    async def chart(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True)
+        image = discord.File(io.BytesIO(PNG), "chart.png")
+        await interaction.followup.send("chart", file=image, ephemeral=True)
+        await interaction.followup.send("and one more", ephemeral=True)
+
+    @bot.tree.command(name="pages", description="A message with a button")
+    async def pages(interaction: discord.Interaction) -> None:
+        view = discord.ui.View()
+        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(label="+", custom_id="next")
+
+        async def next_page(click: discord.Interaction) -> None:
+            await click.response.edit_message(content="page 2")
+
+        button.callback = next_page  # type: ignore[method-assign,assignment]
+        view.add_item(button)
+        await interaction.response.send_message("page 1", view=view)
 
     admin = app_commands.Group(name="admin", description="Moderation")
     users = app_commands.Group(name="users", description="Users", parent=admin)
@@ -242,6 +262,24 @@ async def test_defer_then_edit_gives_the_final_message(
     assert final.content == "done" and not final.loading
     assert final.allowed_mentions == {"parse": []}
     assert final is handle.original
+
+
+async def test_followup_after_defer_replaces_the_thinking_message(
+    fake: FakeDiscord, bot: commands.Bot
+) -> None:
+    handle = await fake.slash(NL_GUILD, NL_CHAT, ALICE, "chart")
+    final = await handle.wait_final()
+    assert final.content == "chart" and final.ephemeral
+    assert [(f.filename, f.data) for f in final.files] == [("chart.png", PNG)]
+    second = await handle.wait_followup(1)
+    assert second.content == "and one more" and second.ephemeral and second is not final
+
+
+async def test_button_click_updates_the_message(fake: FakeDiscord, bot: commands.Bot) -> None:
+    message = await (await fake.slash(NL_GUILD, NL_CHAT, ALICE, "pages")).wait_final()
+    click = await fake.click(message, "next", BOB)
+    assert (await click.wait_response()).type == 7
+    assert message.content == "page 2" and click.original is message
 
 
 async def test_autocomplete_answers_choices(fake: FakeDiscord, bot: commands.Bot) -> None:
@@ -363,7 +401,7 @@ async def test_allowed_mentions_and_pings_are_recorded(
 async def test_files_arrive_as_multipart(fake: FakeDiscord, bot: commands.Bot) -> None:
     channel = bot.get_channel(EN_CHAT)
     assert isinstance(channel, discord.TextChannel)
-    png = b"\x89PNG\r\n\x1a\nchart"
+    png = PNG
     sent = await channel.send(
         embed=discord.Embed(title="Russell 2000").set_image(url="attachment://chart.png"),
         file=discord.File(io.BytesIO(png), "chart.png"),
