@@ -23,6 +23,10 @@ def download_model(model_id: str, cache_dir: Path | None = None) -> str:
         return str(Path(model_id).expanduser())
     try:
         from huggingface_hub import list_repo_files, snapshot_download
+        from huggingface_hub.utils import logging as hf_logging
+
+        # The hub client logs every retry; the one-line error below says what matters.
+        hf_logging.set_verbosity_error()
 
         files = list_repo_files(model_id)
         weights = (

@@ -39,6 +39,7 @@ THRESHOLD = 0.6
 NEGATION_AHEAD = 3  # tokens after a negator it can reach
 NEGATION_BEHIND = 2  # Dutch: "groeit niet", "valt niet tegen"
 INTENSIFIER_AHEAD = 2
+INTENSIFIER_BEHIND = 1
 QUESTION_FACTOR = 0.6
 MIN_COMPOUND_HEAD = 4
 MIN_COMPOUND_PREFIX = 3
@@ -80,6 +81,8 @@ def _expand_english(word: str) -> list[str]:
         return [base, base + "s", base + "d", base[:-1] + "ing"]
     if base.endswith("y") and base[-2:-1] not in "aeiou":
         return [base, base[:-1] + "ies", base[:-1] + "ied", base + "ing"]
+    if base.endswith(("sh", "ch", "s", "x", "z")):
+        return [base, base + "es", base + "ed", base + "ing"]
     return [base, base + "s", base + "ed", base + "ing"]
 
 
@@ -252,36 +255,47 @@ def _clause_score(hits: list[_Hit], negs: list[int]) -> float:
             target = behind[-1] if behind else None
         if target is not None:
             signs[target] = -signs[target]
-    polar = direction = 0.0
-    objects: list[float] = []
+    polar = 0.0
     for k, h in enumerate(hits):
-        if h.role == INT:
-            nxt = next(
-                (
-                    j
-                    for j in range(k + 1, len(hits))
-                    if hits[j].pos <= h.pos + INTENSIFIER_AHEAD and hits[j].role in (POL, UP, DOWN)
-                ),
-                None,
-            )
-            if nxt is not None:
-                factors[nxt] *= h.weight
-            else:
-                polar += h.fallback * signs[k]
+        if h.role != INT:
+            continue
+        # An intensifier scales the next polar term or movement, else the one just before.
+        ahead = [
+            j
+            for j in range(k + 1, len(hits))
+            if hits[j].pos <= h.pos + INTENSIFIER_AHEAD and hits[j].role in (POL, UP, DOWN)
+        ]
+        behind = [
+            j
+            for j in range(k)
+            if hits[j].pos >= h.pos - INTENSIFIER_BEHIND and hits[j].role in (POL, UP, DOWN)
+        ]
+        if ahead:
+            factors[ahead[0]] *= h.weight
+        elif behind:
+            factors[behind[-1]] *= h.weight
+        else:
+            polar += h.fallback * signs[k]
+    objects = [k for k, h in enumerate(hits) if h.role == OBJ]
+    used: set[int] = set()
     for k, h in enumerate(hits):
         value = h.weight * signs[k] * factors[k]
         if h.role == POL:
             polar += value
-        elif h.role == UP:
-            direction += value
-        elif h.role == DOWN:
-            direction -= value
-        elif h.role == OBJ:
-            objects.append(value)
-    if direction and objects:
-        # A movement is read against what moves: falling losses are good news.
-        return polar + direction * (1.0 if sum(objects) >= 0 else -1.0)
-    return polar + direction + sum(objects)
+        elif h.role in (UP, DOWN):
+            value = value if h.role == UP else -value
+            if objects:
+                # A movement is read against what moves (the nearest object, the one before
+                # on a tie): falling losses are good news, a falling price is not.
+                nearest = min(objects, key=lambda j: (abs(hits[j].pos - h.pos), hits[j].pos))
+                used.add(nearest)
+                if hits[nearest].weight * signs[nearest] < 0:
+                    value = -value
+            polar += value
+    for k in objects:
+        if k not in used:
+            polar += hits[k].weight * signs[k]
+    return polar
 
 
 def raw_score(text: str, language: str = "en") -> tuple[float, int]:

@@ -1,0 +1,92 @@
+"""A tiny BERT-style classifier and tokenizer, built and saved offline once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+SENTENCES = [
+    "bitcoin rallies to a record high as etf approval nears",
+    "ether falls after exchange hack, liquidations pile up",
+    "bitcoin koers stijgt na goedkeuring etf",
+    "crypto beurs daalt, liquidaties nemen toe",
+    "markets are calm ahead of the fed meeting",
+]
+
+ModelFactory = Callable[[str, dict[int, str], list[float]], Path]
+
+
+def build_tiny_model(path: Path, id2label: dict[int, str], bias: list[float]) -> Path:
+    """Save a 1-layer BERT classifier whose output is fixed by `bias` (weights zeroed)."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers.trainers import WordPieceTrainer
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(SENTENCES, WordPieceTrainer(vocab_size=200, special_tokens=specials))
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[(t, tok.token_to_id(t)) for t in ("[CLS]", "[SEP]")],
+    )
+    tok.decoder = decoders.WordPiece()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=10_000,  # unset limits are huge; the model's 32 positions must win
+    )
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(config)
+    with torch.no_grad():
+        model.classifier.weight.zero_()
+        model.classifier.bias.copy_(torch.tensor(bias))
+    fast.save_pretrained(path)
+    model.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_factory(tmp_path_factory: pytest.TempPathFactory) -> ModelFactory:
+    built: dict[str, Path] = {}
+
+    def make(name: str, id2label: dict[int, str], bias: list[float]) -> Path:
+        if name not in built:
+            built[name] = build_tiny_model(tmp_path_factory.mktemp(name), id2label, bias)
+        return built[name]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def positive_model(tiny_model_factory: ModelFactory) -> Path:
+    """negative/neutral/positive labels, strongly positive whatever the text."""
+    return tiny_model_factory(
+        "positive", {0: "negative", 1: "neutral", 2: "positive"}, [0.0, 0.0, 4.0]
+    )
+
+
+@pytest.fixture(scope="session")
+def one_star_model(tiny_model_factory: ModelFactory) -> Path:
+    """1-5 star labels (like the default model), strongly '1 star' whatever the text."""
+    stars = {i: f"{i + 1} star" + ("s" if i else "") for i in range(5)}
+    return tiny_model_factory("stars", stars, [4.0, 0.0, 0.0, 0.0, 0.0])
