@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.app import open_services
 from bot.config import Settings
-from bot.i18n import _, fmt_date, use_language
+from bot.i18n import _, fmt_date, fmt_datetime, use_language
 from bot.market.refresh import SourceResult, refresh_market
 from bot.market.store import latest_days
 
@@ -22,11 +22,11 @@ def register(sub: Any) -> None:
 
 def result_line(result: SourceResult, as_of: Any) -> str:
     if result.skipped_until:
-        status = _("waiting (backoff)")
+        status = _("backing off until %(time)s") % {"time": fmt_datetime(result.skipped_until)}
     elif result.error:
         status = _("failed: %(error)s") % {"error": result.error}
     else:
-        status = _("%(n)d points") % {"n": result.points}
+        status = _("%(n)d data points") % {"n": result.points}
     day = _("as of %(date)s") % {"date": fmt_date(as_of, "medium")} if as_of else "-"
     return f"{result.source:<15} {result.series:<17} {status} ({day})"
 

@@ -105,7 +105,7 @@ def render_chart(report: SignalReport, language: Language, *, start: date = CHAR
 
         bottom.plot([d for d, _v in eth], [v for _d, v in eth], color=ETH_BTC_COLOR, linewidth=1.6)
         bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_number(v, 2)))
-        bottom.set_ylabel(_("ETH/BTC"), color=TEXT, fontsize=16)
+        bottom.set_ylabel("ETH/BTC", color=TEXT, fontsize=16)
 
         title = _("Russell 2000 breakouts and ETH/BTC")
         if report.as_of:

@@ -33,11 +33,11 @@ def months_text(days: int) -> str:
 
 def fear_greed_label(value: float) -> str:
     labels = {
-        "extreme_fear": _("extreme fear"),
-        "fear": _("fear"),
-        "neutral": _("neutral"),
-        "greed": _("greed"),
-        "extreme_greed": _("extreme greed"),
+        "extreme_fear": _("Extreme Fear"),
+        "fear": _("Fear"),
+        "neutral": _("Neutral"),
+        "greed": _("Greed"),
+        "extreme_greed": _("Extreme Greed"),
     }
     return labels[fear_greed_band(value)]
 
@@ -109,7 +109,7 @@ def _aftermath_lines(a: Aftermath) -> list[str]:
                 _("after %(n)d months: %(change)s")
                 % {"n": h.months, "change": fmt_percent(h.change, signed=True)}
             )
-    lines = [head, "  " + _("ETH/BTC") + ": " + ", ".join(changes) + "."]
+    lines = [head, "  ETH/BTC: " + ", ".join(changes) + "."]
     if a.eth_btc_peak and a.peak_lag_days is not None:
         template = (
             _("ETH/BTC peak within 18 months: %(value)s on %(date)s (%(lag)s later).")
@@ -164,7 +164,7 @@ def _marker_text(marker: Marker) -> str:
     if marker.present is None:
         status = _("unknown (no data)")
     else:
-        status = _("yes") if marker.present else _("no")
+        status = _("present") if marker.present else _("absent")
     return f"  [{'x' if marker.present else ' '}] {names[marker.key]}: {status}"
 
 
