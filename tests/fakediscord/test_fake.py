@@ -535,3 +535,24 @@ async def test_unserved_routes_are_recorded(fake: FakeDiscord, bot: commands.Bot
         await bot.http.request(discord.http.Route("GET", "/guilds/{g}/bans", g=NL_GUILD))
     assert fake.unhandled == [("GET", f"/api/v10/guilds/{NL_GUILD}/bans")]
     fake.unhandled.clear()
+
+
+async def test_common_reads_edits_and_dms(fake: FakeDiscord, bot: commands.Bot) -> None:
+    channel = await bot.fetch_channel(NL_CHAT)
+    assert isinstance(channel, discord.TextChannel) and channel.name == "algemeen"
+    guild = await bot.fetch_guild(NL_GUILD)
+    assert guild.preferred_locale is discord.Locale.dutch
+    assert (await guild.fetch_member(BOB.id)).get_role(MODS) is not None
+
+    async with channel.typing():
+        sent = await channel.send("draft")
+    await sent.edit(content="final")
+    assert [m.content async for m in channel.history(limit=5)] == ["final"]
+    await sent.delete()
+    assert fake.messages[NL_CHAT][0].deleted and fake.messages[NL_CHAT][0].edits
+
+    user = await bot.fetch_user(ALICE.id)
+    await user.send("private digest")
+    [(dm_id, recipient)] = fake.dm_channels.items()
+    assert recipient == ALICE
+    assert (await fake.wait_for_message(dm_id)).source == "dm"
