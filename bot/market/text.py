@@ -68,6 +68,12 @@ def honesty_text(report: SignalReport) -> str:
 
 
 def _chop_text(b: Breakout) -> str:
+    if b.closes_below == 0:
+        return ngettext(
+            "did not close below the old record in the next %(n)d session",
+            "did not close below the old record in the next %(n)d sessions",
+            b.sessions_after,
+        ) % {"n": b.sessions_after}
     return ngettext(
         "closed back below the old record on %(below)d of the next %(n)d session",
         "closed back below the old record on %(below)d of the next %(n)d sessions",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from bot.market.breakout import BreakoutRules, detect_breakouts, record_line, signal_state
@@ -11,7 +12,7 @@ START = date(2024, 1, 1)
 RULES = BreakoutRules(min_sessions=5, confirm_sessions=3, chop_window=4)
 
 
-def series(values: list[float], *, step_days: list[int] | None = None) -> list[Point]:
+def series(values: Sequence[float], *, step_days: list[int] | None = None) -> list[Point]:
     days, day = [], START
     for i in range(len(values)):
         days.append(day)

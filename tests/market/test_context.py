@@ -28,7 +28,9 @@ def test_aftermath_of_the_bundled_breakouts() -> None:
     eth, dom = read_bundled(ETH_BTC), read_bundled(BTC_DOMINANCE)
     results = [a for b in detect_breakouts(read_bundled(RUT)) if (a := aftermath(b, eth, dom))]
     assert [a.breakout.date for a in results] == [
-        date(2016, 11, 14), date(2020, 11, 13), date(2025, 9, 18)
+        date(2016, 11, 14),
+        date(2020, 11, 13),
+        date(2025, 9, 18),
     ]
     assert [a.window_complete for a in results] == [True, True, False]
     for a in results:
@@ -62,7 +64,9 @@ def test_markers_present() -> None:
     assert c.eth_btc_change == pytest.approx(0.2)
     assert c.dominance_gap == pytest.approx(7.0)
     assert {m.key: m.present for m in c.markers} == {
-        MARKER_ETH_BTC: True, MARKER_DOMINANCE: True, MARKER_GREED: True
+        MARKER_ETH_BTC: True,
+        MARKER_DOMINANCE: True,
+        MARKER_GREED: True,
     }
     assert c.present_count == 3
 
@@ -72,7 +76,9 @@ def test_markers_absent_and_unknown() -> None:
     eth = daily(start, [0.04] * 300 + [0.039] * 60)
     c = crypto_context(eth, [], [], daily(start, [20.0]))
     assert {m.key: m.present for m in c.markers} == {
-        MARKER_ETH_BTC: False, MARKER_DOMINANCE: None, MARKER_GREED: False
+        MARKER_ETH_BTC: False,
+        MARKER_DOMINANCE: None,
+        MARKER_GREED: False,
     }
     assert (c.present_count, c.known_count) == (0, 2)
 
@@ -91,6 +97,14 @@ def test_live_coingecko_dominance_is_not_compared_with_tradingview() -> None:
 
 def test_fear_greed_bands_match_alternative_me() -> None:
     assert [fear_greed_band(v) for v in (0, 24, 25, 46, 47, 54, 55, 75, 76, 100)] == [
-        "extreme_fear", "extreme_fear", "fear", "fear", "neutral", "neutral",
-        "greed", "greed", "extreme_greed", "extreme_greed",
+        "extreme_fear",
+        "extreme_fear",
+        "fear",
+        "fear",
+        "neutral",
+        "neutral",
+        "greed",
+        "greed",
+        "extreme_greed",
+        "extreme_greed",
     ]

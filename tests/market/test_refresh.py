@@ -17,7 +17,7 @@ from bot.app import make_http_client
 from bot.config import Settings, load_settings
 from bot.market.bundle import read_bundled
 from bot.market.events import list_signal_events
-from bot.market.refresh import MarketRefresher, yahoo_range
+from bot.market.refresh import MarketRefresher, SourceResult, yahoo_range
 from bot.market.series import BTC_DOMINANCE_CG, ETH_BTC, FEAR_GREED, RUT
 from bot.market.store import load_series
 from bot.storage import Database
@@ -122,8 +122,10 @@ async def test_refresh_merges_every_source(
     # Yahoo gets a browser-like UA and a range that covers the gap since 2026-08-21.
     [(_, query, headers)] = [r for r in markets.requests if r[0] == "yahoo"]
     assert headers["User-Agent"] == settings.market_browser_user_agent
-    assert query == {"range": yahoo_range((AFTER_CLOSE.date() - bundled[-1][0]).days),
-                     "interval": "1d"}
+    assert query == {
+        "range": yahoo_range((AFTER_CLOSE.date() - bundled[-1][0]).days),
+        "interval": "1d",
+    }
     [(_, query, headers)] = [r for r in markets.requests if r[0] == "binance"]
     assert headers["User-Agent"] == settings.http_user_agent
     assert query["symbol"] == "ETHBTC"
@@ -193,7 +195,8 @@ async def test_a_new_breakout_is_emitted_once_and_history_never(
     record = max(v for _d, v in bundled)
     record_day = max(bundled, key=lambda p: p[1])[0]
     # 25 sessions below the record after the bundled data, then a close above it.
-    days, day = [], bundled[-1][0]
+    days: list[date] = []
+    day = bundled[-1][0]
     while len(days) < 26:
         day += timedelta(days=1)
         if day.weekday() < 5:
@@ -230,3 +233,30 @@ async def test_an_old_breakout_found_late_is_backfill(
     await MarketRefresher(db, http, settings).refresh(now=now)
     assert await list_signal_events(db) == []
     assert any(e.day == days[22] for e in await list_signal_events(db, include_backfill=True))
+
+
+async def test_refresh_loop_runs_until_stopped(
+    db: Database, http: httpx.AsyncClient, markets: FakeMarkets, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from bot.market.refresh import market_refresh_loop
+
+    settings = market_settings(tmp_path, markets)
+    stop, done = asyncio.Event(), asyncio.Event()
+
+    class Signalling(MarketRefresher):
+        async def refresh(self, *, now: datetime | None = None) -> list[SourceResult]:
+            results = await super().refresh(now=now)
+            done.set()
+            return results
+
+    refresher = Signalling(db, http, settings)
+    task = asyncio.create_task(
+        market_refresh_loop(db, http, settings, stop=stop, refresher=refresher)
+    )
+    await asyncio.wait_for(done.wait(), timeout=30)
+    stop.set()
+    await asyncio.wait_for(task, timeout=30)
+    assert {n for n, _q, _h in markets.requests} == {"yahoo", "binance", "coingecko", "fng"}
+    assert len(await load_series(db, BTC_DOMINANCE_CG)) == 1

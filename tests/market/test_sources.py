@@ -54,6 +54,7 @@ def test_yahoo_empty_and_errors() -> None:
     for name in ("yahoo_not_found.json", "yahoo_mismatched.json"):
         with pytest.raises(SourceError):
             parse_yahoo_chart(load(name), now=AFTER_CLOSE)
+    payload: Any
     for payload in (None, [], {"chart": []}, {"chart": {"result": [{"indicators": {}}]}}):
         with pytest.raises(SourceError):
             parse_yahoo_chart(payload, now=AFTER_CLOSE)
@@ -120,6 +121,7 @@ def test_fear_greed_empty_and_errors() -> None:
     for name in ("fng_error.json", "fng_bad_item.json"):
         with pytest.raises(SourceError):
             parse_fear_greed(load(name))
+    payload: Any
     for payload in ([], {"name": "x"}, {"data": [{"value": "101", "timestamp": "1"}]}):
         with pytest.raises(SourceError):
             parse_fear_greed(payload)

@@ -38,7 +38,11 @@ async def test_bundled_breakouts_are_history_not_alerts(db: Database, settings: 
     await ensure_bundled_history(db, settings, now=NOW)
     assert await list_signal_events(db) == []
     stored = {e.key for e in await list_signal_events(db, include_backfill=True)}
-    assert {"rut:breakout:2015-06-23", "rut:breakout:2018-08-31", "rut:breakout:2021-11-08"} <= stored
+    assert {
+        "rut:breakout:2015-06-23",
+        "rut:breakout:2018-08-31",
+        "rut:breakout:2021-11-08",
+    } <= stored
     assert "rut:confirmation:2021-11-08" in stored
 
 
