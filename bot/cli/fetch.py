@@ -33,7 +33,9 @@ def status_label(status: str) -> str:
 
 
 def progress_line(report: FeedReport, done: int, total: int) -> str:
-    detail = report.error or ngettext("%(n)s new", "%(n)s new", report.new) % {"n": report.new}
+    detail = report.error or ngettext("%(n)s new article", "%(n)s new articles", report.new) % {
+        "n": report.new
+    }
     return f"[{done}/{total}] {report.feed.name}: {status_label(report.status)} ({detail})"
 
 

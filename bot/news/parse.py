@@ -42,7 +42,8 @@ class ParsedFeed:
 
 def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # dict.get: FeedParserDict.get maps missing keys to others, with a warning.
+        value = dict.get(entry, key)
         if value:
             # feedparser normalises to UTC struct_time; timegm keeps it in UTC.
             try:

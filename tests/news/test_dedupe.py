@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.news import dedupe
+from bot.news.clean import clean_title
+from bot.news.dedupe import StoryCandidate, match_stories, should_merge, similarity, title_tokens
+from bot.news.parse import parse_bytes
+from tests.news.conftest import saved
+
+T0 = datetime(2025, 12, 12, 12, tzinfo=UTC)
+
+
+def test_tokens_drop_stopwords_of_both_languages_and_keep_numbers() -> None:
+    assert title_tokens("Do Kwon krijgt 15 jaar cel voor de instorting van Terra") == {
+        "do",
+        "kwon",
+        "krijgt",
+        "15",
+        "cel",
+        "instorting",
+        "terra",
+    }
+    assert "the" not in title_tokens("The price of the coin")
+
+
+def test_amounts_are_spelled_one_way() -> None:
+    assert title_tokens("$90K") == title_tokens("$90,000") == title_tokens("$90.000")
+    assert title_tokens("$1.5B") == {"1500000000"}
+    assert title_tokens("1,5 procent") == title_tokens("1.5 procent")  # Dutch decimal comma
+    assert title_tokens("260%") == {"260%"}
+
+
+def test_rewrites_of_one_story_are_similar_and_different_stories_are_not() -> None:
+    a = title_tokens("YouTube enables PYUSD stablecoin payouts for US creators: Report")
+    b = title_tokens(
+        "YouTube now allows US creators to receive payouts in PayPal's PYUSD stablecoin"
+    )
+    c = title_tokens("Bitcoin miners could boost corporate adoption as crypto treasury buys slow")
+    assert similarity(a, b) >= dedupe.THRESHOLD
+    assert similarity(a, c) == 0.0
+
+
+def test_a_short_title_must_be_contained() -> None:
+    short = title_tokens("Most Influential: Tom Lee")
+    other = title_tokens("Strategy's Cash Reserve Was a 'Smart' Move, Says BitMine's Tom Lee")
+    assert similarity(short, other) == 0.0
+
+
+def test_match_respects_the_window() -> None:
+    tokens = title_tokens("Tether offers to buy Italian football club Juventus")
+    cand = StoryCandidate(7, title_tokens("Tether wants to take over football club Juventus"), T0)
+    assert match_stories(tokens, T0 + timedelta(hours=3), [cand]) == [7]
+    assert match_stories(tokens, T0 + dedupe.STORY_WINDOW + timedelta(hours=1), [cand]) == []
+
+
+def test_roundups_do_not_merge_unrelated_stories() -> None:
+    banks = [title_tokens("Ripple, Circle and BitGo secure approval for US banking charters")]
+    hex_trust = [title_tokens("Hex Trust to issue and custody wrapped XRP across blockchains")]
+    assert not should_merge(banks, hex_trust)
+    juventus_a = [
+        title_tokens("Crypto Firm Tether Says It Wants to Take Over Football Club Juventus")
+    ]
+    juventus_b = [title_tokens("Crypto Giant Tether Makes Offer to Acquire Juventus Soccer Club")]
+    assert should_merge(juventus_a, juventus_b)
+
+
+def test_clusters_on_real_feeds_of_one_day() -> None:
+    """Single pass over four outlets of 2025-12-12, oldest first, as the store does it."""
+    items = []
+    for name in (
+        "coindesk_en_20251212.rss",
+        "cointelegraph_en_20251212.rss",
+        "decrypt_en_20251212.rss",
+        "theblock_en_20251212.rss",
+    ):
+        for e in parse_bytes(saved(name)).entries:
+            assert e.published is not None
+            items.append((e.published, name, clean_title(e.title)))
+    items.sort()
+    candidates: list[StoryCandidate] = []
+    story_of: dict[str, int] = {}
+    for n, (published, _name, title) in enumerate(items):
+        tokens = title_tokens(title)
+        weight = dedupe.token_weights([c.tokens for c in candidates])
+        found = match_stories(tokens, published, candidates, weight)
+        story = found[0] if found else n
+        story_of[title] = story
+        candidates.append(StoryCandidate(story, tokens, published))
+    same = [
+        "Paxos, Fidelity, Ripple, BitGo, and Circle secure US trust bank approvals",
+        "Ripple, Circle and BitGo secure conditional approval for US banking charters",
+        "Circle, Ripple, Paxos, Fidelity and BitGo Get Banking Charters Approved by OCC",
+    ]
+    assert len({story_of[t] for t in same}) == 1
+    kalshi = [t for t in story_of if "Phantom" in t and "Kalshi" in t]
+    assert len(kalshi) == 4 and len({story_of[t] for t in kalshi}) == 1
+    assert (
+        story_of["Most Influential: Tom Lee"]
+        != story_of[
+            "Bitcoin Giant Strategy's Cash Reserve Was a 'Smart' Move, Says BitMine's Tom Lee"
+        ]
+    )
+    # Far fewer stories than articles, but most articles stand alone.
+    assert len(items) * 0.6 < len(set(story_of.values())) < len(items)

@@ -1,0 +1,138 @@
+"""/feeds add validation: SSRF refusals (also after redirects), size, not-a-feed."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.news.validate import (
+    FeedUrlError,
+    Resolver,
+    check_address,
+    check_feed_url,
+    is_public_address,
+)
+from tests.news.conftest import FaultServer
+
+
+def fake_resolver_for(address: str) -> Resolver:
+    async def resolver(host: str, port: int) -> list[str]:
+        return [address]
+
+    return resolver
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.10", False),
+        ("169.254.169.254", False),  # cloud metadata
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("93.184.215.14", True),
+        ("2606:4700::6810:84e5", True),
+    ],
+)
+def test_public_address(address: str, public: bool) -> None:
+    assert is_public_address(address) is public
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://example.org/feed", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("javascript:alert(1)", "scheme"),
+        ("http://127.0.0.1/feed", "private"),
+        ("http://[::1]/feed", "private"),
+        ("http://localhost/feed", "private"),
+    ],
+)
+async def test_refusals_before_any_request(url: str, reason: str) -> None:
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(FeedUrlError) as err:
+            await check_feed_url(http, url, max_bytes=100_000)
+    assert err.value.reason == reason
+
+
+async def test_dns_name_pointing_inside_is_refused() -> None:
+    resolver = fake_resolver_for("10.0.0.5")
+    with pytest.raises(FeedUrlError) as err:
+        await check_address("https://feeds.example.com/rss", resolver=resolver)
+    assert err.value.reason == "private"
+    public = fake_resolver_for("93.184.215.14")
+    await check_address("https://feeds.example.com/rss", resolver=public)
+
+
+async def test_local_feed_allowed_explicitly(fault_server: FaultServer) -> None:
+    async with httpx.AsyncClient() as http:
+        check = await check_feed_url(
+            http,
+            fault_server.url("/feed/crypto-insiders_nl_sample.rss"),
+            max_bytes=100_000,
+            allow_private=True,
+        )
+    assert check.language == "nl" and check.entry_count == 5
+    assert check.title.startswith("Crypto Insiders")
+
+
+async def test_redirect_into_a_private_network_is_refused(fault_server: FaultServer) -> None:
+    """A 'public' host (the resolver says so) redirecting to 127.0.0.1 is caught on the hop."""
+    port = int(fault_server.base.rsplit(":", 1)[1])
+
+    async def resolver(host: str, port_: int) -> list[str]:
+        return ["93.184.215.14"] if host == "public.test" else ["127.0.0.1"]
+
+    target = fault_server.url("/feed/theblock_en_20251212.rss")
+    transport = httpx.AsyncHTTPTransport()
+
+    class Rewrite(httpx.AsyncBaseTransport):
+        """Sends public.test to the local server, as if DNS had pointed there."""
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.host == "public.test":
+                request.url = request.url.copy_with(host="127.0.0.1", port=port)
+            return await transport.handle_async_request(request)
+
+    async with httpx.AsyncClient(transport=Rewrite()) as http:
+        with pytest.raises(FeedUrlError) as err:
+            await check_feed_url(
+                http,
+                f"http://public.test/redirect?to={target}",
+                max_bytes=100_000,
+                resolver=resolver,
+            )
+    assert err.value.reason == "private"
+    assert fault_server.hits.get("/redirect") == 1
+    assert "/feed/theblock_en_20251212.rss" not in fault_server.hits
+
+
+@pytest.mark.parametrize(
+    ("path", "reason", "max_bytes"),
+    [
+        ("/html", "not_a_feed", 100_000),
+        ("/json", "not_a_feed", 100_000),
+        ("/feed/marketwatch-moved_en_nodate.rss", "not_a_feed", 100_000),
+        ("/endless", "too_large", 50_000),
+        ("/status/404", "unreachable", 100_000),
+        ("/loop-a", "unreachable", 100_000),
+    ],
+)
+async def test_bad_feeds_are_refused_with_a_reason(
+    fault_server: FaultServer, path: str, reason: str, max_bytes: int
+) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        with pytest.raises(FeedUrlError) as err:
+            await check_feed_url(
+                http, fault_server.url(path), max_bytes=max_bytes, allow_private=True
+            )
+    assert err.value.reason == reason
