@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from tests.fakediscord import payloads
-from tests.fakediscord.model import shard_of
+from tests.fakediscord.model import Guild, shard_of
 from tests.fakediscord.records import IdentifyRecord
 
 if TYPE_CHECKING:
@@ -114,12 +114,16 @@ class Gateway:
         )
         await self.dispatch(session, "READY", ready)
         for guild in guilds:
-            members = [m for m in guild.members if m.user.id == fake.bot_user.id]
-            if intents & GUILD_MEMBERS_INTENT:
-                members = guild.members
-            await self.dispatch(session, "GUILD_CREATE", payloads.guild_create(guild, members))
+            await self.send_guild(session, guild)
         fake.changes.notify()
         return session
+
+    async def send_guild(self, session: Session, guild: Guild, joined: bool = False) -> None:
+        """GUILD_CREATE; without the members intent Discord includes only the bot's member."""
+        members = guild.members
+        if not session.intents & GUILD_MEMBERS_INTENT:
+            members = [m for m in members if m.user.id == self.fake.bot_user.id]
+        await self.dispatch(session, "GUILD_CREATE", payloads.guild_create(guild, members, joined))
 
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> Session | None:
         session = self.sessions.get(data.get("session_id", ""))
@@ -156,6 +160,11 @@ class Gateway:
         for session in list(self.sessions.values()):
             if session.receives(guild_id) and session.connected:
                 await self.dispatch(session, event, data)
+
+    async def announce_guild(self, guild: Guild) -> None:
+        for session in list(self.sessions.values()):
+            if session.receives(guild.id) and session.connected:
+                await self.send_guild(session, guild, joined=True)
 
     async def request_reconnect(self, shard_id: int | None = None) -> int:
         sent = 0

@@ -136,10 +136,13 @@ def guild(g: Guild) -> dict[str, Any]:
     }
 
 
-def guild_create(g: Guild, members: list[Member]) -> dict[str, Any]:
+def guild_create(g: Guild, members: list[Member], joined: bool = False) -> dict[str, Any]:
+    """GUILD_CREATE; one for a guild the bot just joined has no `unavailable` key at all
+    (discord.py dispatches on_guild_join instead of on_guild_available then)."""
     data = guild(g)
+    if not joined:
+        data["unavailable"] = False
     data.update(
-        unavailable=False,
         large=False,
         joined_at=JOINED_AT,
         member_count=len(g.members),

@@ -73,6 +73,7 @@ class SentMessage:
     edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     embeds_suppressed: bool = False
+    may_ping_everyone: bool = True  # whether the sender had Mention Everyone there
 
     @property
     def ephemeral(self) -> bool:

@@ -213,6 +213,19 @@ class FakeDiscord:
         """Send op 7 RECONNECT to the connected sessions (of one shard); returns how many."""
         return await self.gateway.request_reconnect(shard_id)
 
+    async def add_guild(self, guild: Guild) -> None:
+        """The bot joins a server: GUILD_CREATE goes to the sessions that own it."""
+        if guild.member(self.bot_user.id) is None:
+            guild.members.append(Member(self.bot_user, list(guild.bot_roles)))
+        self.guilds[guild.id] = guild
+        self.users.update((m.user.id, m.user) for m in guild.members)
+        await self.gateway.announce_guild(guild)
+
+    async def remove_guild(self, guild_id: int) -> None:
+        """The bot is removed from a server: GUILD_DELETE (without `unavailable`)."""
+        del self.guilds[guild_id]
+        await self.gateway.broadcast(guild_id, "GUILD_DELETE", {"id": str(guild_id)})
+
     async def delete_channel(self, channel_id: int) -> None:
         """The channel disappears: REST on it answers 404 10003, clients get CHANNEL_DELETE."""
         guild, channel = self.channel(channel_id)
@@ -332,6 +345,7 @@ class FakeDiscord:
             timestamp=payloads.now_iso(),
             application_id=self.application_id if interaction_id is not None else None,
             interaction_id=interaction_id,
+            may_ping_everyone=may_ping_everyone,
         )
         self.messages[channel_id].append(msg)
         return msg
@@ -356,7 +370,7 @@ class FakeDiscord:
         if "flags" in payload and payload["flags"] is not None:
             msg.flags = int(payload["flags"]) | (msg.flags & (1 << 6))
         msg.flags &= ~(1 << 7)  # an edit ends the "thinking" state
-        msg.pings = resolve_pings(msg.content, msg.allowed_mentions)
+        msg.pings = resolve_pings(msg.content, msg.allowed_mentions, msg.may_ping_everyone)
         msg.edited_timestamp = payloads.now_iso()
 
     def message_json(self, msg: SentMessage) -> dict[str, Any]:

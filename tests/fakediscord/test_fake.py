@@ -431,11 +431,27 @@ async def test_deleted_channel_answers_unknown_channel(
 ) -> None:
     channel = bot.get_channel(EN_CHAT)
     assert isinstance(channel, discord.TextChannel)
+    deleted = asyncio.create_task(bot.wait_for("guild_channel_delete", timeout=5))
     await fake.delete_channel(EN_CHAT)
+    assert (await deleted).id == EN_CHAT and bot.get_channel(EN_CHAT) is None
     with pytest.raises(discord.NotFound) as caught:
         await channel.send("still there?")
     assert caught.value.code == 10003
-    await fake.wait_for(lambda: bot.get_channel(EN_CHAT) is None or None)
+
+
+async def test_joining_and_leaving_a_guild(fake: FakeDiscord, bot: commands.Bot) -> None:
+    new_id = guild_id_for_shard(0, 2, n=5)
+    new = Guild(new_id, "Nieuw", owner_id=OWNER.id, preferred_locale="nl",
+                channels=[Channel(2009, "chat")], members=[Member(OWNER)])  # fmt: skip
+    joined = asyncio.create_task(bot.wait_for("guild_join", timeout=5))
+    await fake.add_guild(new)
+    assert (await joined).id == new_id
+    assert bot.get_guild(new_id).preferred_locale is discord.Locale.dutch  # type: ignore[union-attr]
+    handle = await fake.slash(new_id, 2009, OWNER, "ping")
+    assert (await handle.wait_final()).content == "pong nl True"  # the owner has every permission
+    removed = asyncio.create_task(bot.wait_for("guild_remove", timeout=5))
+    await fake.remove_guild(new_id)
+    assert (await removed).id == new_id and bot.get_guild(new_id) is None
 
 
 async def test_rate_limit_with_via_is_retried(fake: FakeDiscord, bot: commands.Bot) -> None:
