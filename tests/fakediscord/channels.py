@@ -95,7 +95,7 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
         error = check_message(payload, len(files), require_body=False)
         if error is not None:
             raise error
-        fake.edit_message(msg, payload, files)
+        msg.apply_edit(payload, files)
         return json_response(fake.message_json(msg))
 
     @api.delete("/channels/{channel_id:\\d+}/messages/{message_id:\\d+}")

@@ -101,7 +101,7 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
             # A component's update edits the message the component sits on.
             handle.original = handle.target
             if kind == UPDATE and handle.original is not None:
-                fake.edit_message(handle.original, data, files)
+                handle.original.apply_edit(data, files)
         if handle.original is not None and kind != DEFERRED_UPDATE:
             resource["message"] = fake.message_json(handle.original)
         if "with_response" not in request.query:
@@ -150,7 +150,7 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
         error = check_message(merged, kept + len(files))
         if error is not None:
             raise error
-        fake.edit_message(msg, payload, files)
+        msg.apply_edit(payload, files)
         return json_response(fake.message_json(msg))
 
     @api.delete("/webhooks/{app_id}/{token}/messages/{message_id}")
@@ -170,7 +170,7 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
         original = handle.original
         if original is not None and original.loading:
             # After a defer, Discord turns the first followup into the "thinking" message.
-            fake.edit_message(original, payload, files)
+            original.apply_edit(payload, files)
             msg = original
         else:
             msg = fake.new_message(

@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from tests.fakediscord.mentions import Pings
+from tests.fakediscord.mentions import Pings, resolve_pings
 
 T = TypeVar("T")
 
@@ -74,6 +75,27 @@ class SentMessage:
     deleted: bool = False
     embeds_suppressed: bool = False
     may_ping_everyone: bool = True  # whether the sender had Mention Everyone there
+
+    def apply_edit(self, payload: dict[str, Any], files: list[SentFile]) -> None:
+        """A PATCH: given fields replace, `attachments` lists which old files stay."""
+        self.edits.append(payload)
+        if "content" in payload:
+            self.content = payload["content"] or ""
+        if "embeds" in payload:
+            self.embeds = list(payload["embeds"] or [])
+        if "components" in payload:
+            self.components = list(payload["components"] or [])
+        if "allowed_mentions" in payload:
+            self.allowed_mentions = payload["allowed_mentions"]
+        if "attachments" in payload:
+            keep = {str(a.get("id")) for a in payload["attachments"] or []}
+            self.files = [f for f in self.files if str(f.id) in keep]
+        self.files.extend(files)
+        if payload.get("flags") is not None:
+            self.flags = int(payload["flags"]) | (self.flags & EPHEMERAL)
+        self.flags &= ~LOADING  # an edit ends the "thinking" state
+        self.pings = resolve_pings(self.content, self.allowed_mentions, self.may_ping_everyone)
+        self.edited_timestamp = datetime.now(UTC).isoformat()
 
     @property
     def ephemeral(self) -> bool:

@@ -350,29 +350,6 @@ class FakeDiscord:
         self.messages[channel_id].append(msg)
         return msg
 
-    def edit_message(
-        self, msg: SentMessage, payload: dict[str, Any], files: list[SentFile]
-    ) -> None:
-        """Apply a PATCH: given fields replace, `attachments` lists which old files stay."""
-        msg.edits.append(payload)
-        if "content" in payload:
-            msg.content = payload["content"] or ""
-        if "embeds" in payload:
-            msg.embeds = list(payload["embeds"] or [])
-        if "components" in payload:
-            msg.components = list(payload["components"] or [])
-        if "allowed_mentions" in payload:
-            msg.allowed_mentions = payload["allowed_mentions"]
-        if "attachments" in payload:
-            keep = {str(a.get("id")) for a in payload["attachments"] or []}
-            msg.files = [f for f in msg.files if str(f.id) in keep]
-        msg.files.extend(files)
-        if "flags" in payload and payload["flags"] is not None:
-            msg.flags = int(payload["flags"]) | (msg.flags & (1 << 6))
-        msg.flags &= ~(1 << 7)  # an edit ends the "thinking" state
-        msg.pings = resolve_pings(msg.content, msg.allowed_mentions, msg.may_ping_everyone)
-        msg.edited_timestamp = payloads.now_iso()
-
     def message_json(self, msg: SentMessage) -> dict[str, Any]:
         return payloads.message(msg, self.bot_user, self.base_url, self.users)
 
