@@ -9,7 +9,9 @@ computed from the data, including the number of completed historical cases.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import weakref
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from bot.config import Settings
@@ -25,7 +27,7 @@ from bot.market.series import (
     Point,
 )
 from bot.market.signal import ensure_bundled_history, rules_from_settings
-from bot.market.store import load_series
+from bot.market.store import data_version, latest_point, load_series
 from bot.storage import Database
 
 
@@ -74,14 +76,28 @@ def compute_report(
     )
 
 
+# The last report per database, reused while the stored data and the rules are unchanged
+# (a command then answers in a few milliseconds instead of re-reading 20,000 points).
+_cache: weakref.WeakKeyDictionary[Database, tuple[Hashable, SignalReport]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def build_signal_report(
     db: Database, settings: Settings, *, now: datetime | None = None
 ) -> SignalReport:
     now = now or datetime.now(UTC)
     await ensure_bundled_history(db, settings, now=now)
-    rut, eth_btc, dom_tv, dom_cg, fng = [
-        await load_series(db, name)
-        for name in (RUT, ETH_BTC, BTC_DOMINANCE, BTC_DOMINANCE_CG, FEAR_GREED)
-    ]
     rules = rules_from_settings(settings)
-    return await asyncio.to_thread(compute_report, rut, eth_btc, dom_tv, dom_cg, fng, rules, now)
+    key = (await data_version(db), rules)
+    cached = _cache.get(db)
+    if cached is not None and cached[0] == key:
+        return replace(cached[1], generated_at=now)
+    rut, eth_btc, dom_tv, dom_cg = [
+        await load_series(db, name) for name in (RUT, ETH_BTC, BTC_DOMINANCE, BTC_DOMINANCE_CG)
+    ]
+    fng_now = await latest_point(db, FEAR_GREED)  # only today's reading is used
+    fng = [fng_now] if fng_now else []
+    report = await asyncio.to_thread(compute_report, rut, eth_btc, dom_tv, dom_cg, fng, rules, now)
+    _cache[db] = (key, report)
+    return report

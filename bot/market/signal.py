@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from datetime import datetime
 
 from bot.config import Settings
@@ -36,11 +37,18 @@ async def emit_signal_events(
     )
 
 
+# Databases this process has already checked: the bundle only needs loading once.
+_bundle_checked: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
 async def ensure_bundled_history(
     db: Database, settings: Settings, *, now: datetime | None = None
 ) -> dict[str, int]:
     """Load the bundled history if missing; its breakouts are stored as history, not alerts."""
+    if db in _bundle_checked:
+        return {}
     inserted = await load_bundled_history(db, now=now)
     if inserted:
         await emit_signal_events(db, settings, live=False, now=now)
+    _bundle_checked.add(db)
     return inserted

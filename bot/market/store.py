@@ -29,6 +29,26 @@ async def load_series(db: Database, name: str, *, since: date | None = None) -> 
     return [(row.day, float(row.value)) for row in rows]
 
 
+async def latest_point(db: Database, name: str) -> Point | None:
+    query = (
+        sa.select(market_series.c.day, market_series.c.value)
+        .where(market_series.c.series == name)
+        .order_by(market_series.c.day.desc())
+        .limit(1)
+    )
+    async with db.connection() as conn:
+        row = (await conn.execute(query)).first()
+    return (row.day, float(row.value)) if row else None
+
+
+async def data_version(db: Database) -> tuple[int, datetime | None]:
+    """Changes whenever points are added or revised: (row count, newest write)."""
+    query = sa.select(sa.func.count(), sa.func.max(market_series.c.updated_at))
+    async with db.connection() as conn:
+        count, newest = (await conn.execute(query)).one()
+    return int(count), newest
+
+
 async def latest_days(db: Database) -> dict[str, date]:
     """The newest stored day of every series ("as of")."""
     query = sa.select(market_series.c.series, sa.func.max(market_series.c.day)).group_by(

@@ -100,3 +100,22 @@ def test_cli_signal_offline(
     out = capsys.readouterr().out
     assert "Uitbraaksignaal Russell 2000" in out and "Geen financieel advies." in out
     assert png_size(chart.read_bytes()) == (1200, 800)
+
+
+async def test_report_follows_new_data(db: Database, settings: Settings) -> None:
+    from datetime import timedelta
+
+    from bot.market.series import RUT
+    from bot.market.store import upsert_points
+
+    first = await build_signal_report(db, settings, now=NOW)
+    assert first.state is not None
+    new_day = first.state.last_date + timedelta(days=3)
+    await upsert_points(db, RUT, [(new_day, first.state.record * 1.01)], "yahoo", now=NOW)
+    second = await build_signal_report(db, settings, now=NOW)
+    assert second.state is not None
+    assert second.state.last_date == new_day and second.state.at_record
+    # A revised close for a stored day is picked up too.
+    await upsert_points(db, RUT, [(new_day, 1.0)], "yahoo", now=NOW + timedelta(hours=1))
+    third = await build_signal_report(db, settings, now=NOW)
+    assert third.state is not None and third.state.last_close == 1.0
