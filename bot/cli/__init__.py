@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from bot.config import ConfigError, load_settings
 
 # Command modules in the order `--help` lists them.
-COMMAND_MODULES = ["run", "demo", "fetch", "news", "signal", "market", "sentiment", "models"]
+COMMAND_MODULES = [
+    "run",
+    "demo",
+    "fetch",
+    "news",
+    "signal",
+    "market",
+    "sentiment",
+    "models",
+    "digest",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

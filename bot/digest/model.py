@@ -18,9 +18,9 @@ class Mood:
 
     score: float | None  # mean in [-1, 1]; None without scored articles
     previous: float | None
-    articles: int
-    label: str  # bearish / neutral / bullish (or "none" without articles)
-    backends: tuple[str, ...]  # "lexicon", "transformers:<model>" ...
+    articles: int  # scored articles in the last 24 h
+    label: str | None  # bearish / neutral / bullish; None without articles
+    basis: tuple[tuple[str, str, int], ...] = ()  # (backend, model, articles it scored)
 
     @property
     def change(self) -> float | None:
@@ -37,25 +37,36 @@ class StoryItem:
     sources: tuple[str, ...]
     languages: tuple[str, ...]
     coins: tuple[str, ...]
-    score: float | None  # mean sentiment of its articles
+    score: float | None  # mean sentiment of its scored articles
     label: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class CoinMood:
     symbol: str
-    mentions: int  # articles in the last 24 h
-    score: float | None
+    mentions: int  # articles in the last 24 h naming it
+    score: float | None  # mean of those that are scored
     label: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Macro:
-    """Lines from the market signal report, already in the digest's language."""
+    """The market backdrop, from the signal report (figures only; renderers word them)."""
 
-    lines: tuple[str, ...]
-    as_of: date | None
-    sample_size: int | None  # completed historical breakout cases behind the signal
+    as_of: date | None  # the Russell 2000's last close
+    rut_close: float | None
+    rut_distance: float | None  # last close / record - 1 (0 at a record)
+    rut_armed: bool  # the next close above the record would be a breakout
+    last_breakout: date | None
+    last_breakout_confirmed: bool | None
+    eth_btc: float | None
+    eth_btc_change: float | None  # over 90 days
+    btc_dominance: float | None  # percent, e.g. 57.3
+    dominance_gap: float | None  # points below its 1-year high
+    fear_greed: float | None
+    markers_present: int
+    markers_total: int
+    sample_size: int  # completed historical breakout cases behind the signal
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ class Composer:
 
     async def __call__(self, language: Language, now: datetime) -> Digest:
         self.calls[language] += 1
-        mood = Mood(score=None, previous=None, articles=0, label="none", backends=())
+        mood = Mood(score=None, previous=None, articles=0, label=None)
         return Digest(language, now.date(), now, mood, (), (), None)
 
 

@@ -1,0 +1,64 @@
+"""`python -m bot digest [--lang nl|en] [--at ISO-TIME]`: today's digest in the terminal.
+
+Offline: it reads whatever the pipeline stored (plus the bundled market history). When
+nothing was published in the last 24 hours but older articles are stored (the bundled
+sample feeds, say), it shows the digest as of the newest article and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.app import open_services
+from bot.config import Settings
+from bot.digest.compose import WINDOW, DigestComposer
+from bot.digest.text import render_digest_text
+from bot.i18n import Language, _, fmt_datetime, use_language
+from bot.news.query import latest_article_time
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("digest", help="print today's digest from the stored data")
+    parser.add_argument("--lang", choices=["nl", "en"], help="the digest's language")
+    parser.add_argument(
+        "--at",
+        type=_aware,
+        help="compose as of this ISO time (default: now), e.g. 2026-11-24T08:00Z",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def _aware(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def _run(args: argparse.Namespace, settings: Settings, language: Language) -> int:
+    async with open_services(settings) as services:
+        now = args.at or datetime.now(UTC)
+        latest = await latest_article_time(services.db)
+        if latest is None:
+            print(_("No news stored yet: run `python -m bot fetch` or `python -m bot demo` first."))
+            print()
+        elif args.at is None and now - latest > WINDOW:
+            print(
+                _(
+                    "Nothing was published in the last 24 hours; showing the digest as of "
+                    "the newest stored article (%(when)s)."
+                )
+                % {"when": fmt_datetime(latest)}
+            )
+            print()
+            now = latest
+        digest = await DigestComposer(services.db, settings)(language, now)
+    print(render_digest_text(digest))
+    return 0
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    language: Language = args.lang or settings.default_language
+    with use_language(language):
+        return asyncio.run(_run(args, settings, language))

@@ -1,0 +1,288 @@
+"""Build the digest for one language from what the pipeline stored (no fetching).
+
+Reads the news store (top stories, coin mentions), the sentiment scores and the market
+signal report. The selection rules are pure functions (`pick_stories`, `coin_moods`,
+`mood_from_summary`, `macro_from_report`) tested without a database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from bot.config import Settings
+from bot.digest.model import CoinMood, Digest, Macro, Mood, StoryItem
+from bot.i18n import Language
+from bot.market.report import SignalReport
+from bot.news.dedupe import Weigher, similarity, title_tokens, token_weights
+from bot.news.query import StoryView, top_stories
+from bot.news.tables import article_coins, articles
+from bot.sentiment.aggregate import SentimentSummary, load_scored, summarize
+from bot.sentiment.store import sentiment_for_articles
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+STORIES = 5
+COINS = 6
+# How many of the five slots English stories covered by several outlets may take in a
+# non-English digest, so big international news is never missing.
+MAJOR_ENGLISH = 2
+# A mean score beyond this reads as bullish / bearish (as in /sentiment).
+MOOD_LEAN = 0.1
+WINDOW = timedelta(hours=24)
+# Title-and-summary similarity above which two stories are one (stricter than clustering).
+SAME_STORY = 0.5
+
+SignalSource = Callable[[datetime], Awaitable[SignalReport | None]]
+
+
+def lean(score: float | None, threshold: float = MOOD_LEAN) -> str | None:
+    if score is None:
+        return None
+    if score > threshold:
+        return "bullish"
+    if score < -threshold:
+        return "bearish"
+    return "neutral"
+
+
+def _same_story(a: StoryView, b: StoryView, weigh: Weigher) -> bool:
+    """A second look across outlets the pipeline clustered apart (title and summary)."""
+    return similarity(_tokens(a), _tokens(b), weigh) >= SAME_STORY
+
+
+def _tokens(story: StoryView) -> frozenset[str]:
+    return title_tokens(f"{story.title} {story.summary}")
+
+
+def _covers(kept: StoryView, other: StoryView) -> bool:
+    return set(other.article_ids) <= set(kept.article_ids)
+
+
+def _merge(kept: StoryView, twin: StoryView) -> StoryView:
+    """`kept` with `twin`'s sources, coins and articles added."""
+    return dataclasses.replace(
+        kept,
+        sources=list(dict.fromkeys([*kept.sources, *twin.sources])),
+        languages=sorted({*kept.languages, *twin.languages}),
+        coins=list(dict.fromkeys([*kept.coins, *twin.coins])),
+        article_ids=[*kept.article_ids, *twin.article_ids],
+    )
+
+
+def pick_stories(
+    local: Sequence[StoryView], english: Sequence[StoryView], limit: int = STORIES
+) -> list[StoryView]:
+    """The reader's language first, then major English stories (several outlets), then fill.
+
+    Both lists come ranked by `top_stories` (most outlets, then newest). A story appears
+    once: the same story in the other language, or one that reads as a rewrite of a picked
+    story, adds its sources to it instead.
+    """
+    weigh = token_weights(_tokens(s) for s in [*local, *english])
+    picked: list[StoryView] = []
+    native = {id(s) for s in local}
+
+    def add(story: StoryView) -> bool:
+        """Pick or merge `story`; True when it took a new slot."""
+        if any(_covers(p, story) for p in picked):
+            return False
+        for i, p in enumerate(picked):
+            if story.story_id == p.story_id or _same_story(p, story, weigh):
+                # The reader's-language version leads (title, summary, link, sources first).
+                swap = id(story) in native and id(p) not in native
+                picked[i] = _merge(story, p) if swap else _merge(p, story)
+                return False
+        if len(picked) >= limit:
+            return False
+        picked.append(story)
+        return True
+
+    majors = [s for s in english if len(s.sources) > 1] if local else []
+    reserved = limit - min(MAJOR_ENGLISH, len(majors))
+    for story in local:
+        if len(picked) >= reserved:
+            break
+        add(story)
+    added = 0
+    for story in majors:
+        if added >= MAJOR_ENGLISH:
+            break
+        added += add(story)
+    for story in [*local, *english]:
+        add(story)  # fill the rest, still merging duplicates into what is shown
+    return picked
+
+
+def mood_from_summary(summary: SentimentSummary) -> Mood:
+    current = summary.current
+    basis = tuple(
+        (backend, model, n)
+        for (backend, model), n in sorted(summary.sources.items(), key=lambda kv: -kv[1])
+    )
+    return Mood(
+        score=current.mean_score,
+        previous=summary.previous.mean_score,
+        articles=current.articles,
+        label=lean(current.mean_score),
+        basis=basis,
+    )
+
+
+def coin_moods(
+    mentions: Sequence[tuple[int, str]], scores: dict[int, float], limit: int = COINS
+) -> list[CoinMood]:
+    """Most-mentioned coins first (articles naming them), each with its mean sentiment."""
+    by_coin: dict[str, set[int]] = defaultdict(set)
+    for article_id, coin in mentions:
+        by_coin[coin].add(article_id)
+    ranked = sorted(by_coin.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
+    out = []
+    for coin, ids in ranked:
+        scored = [scores[i] for i in ids if i in scores]
+        mean = sum(scored) / len(scored) if scored else None
+        out.append(CoinMood(coin, len(ids), mean, lean(mean)))
+    return out
+
+
+def macro_from_report(report: SignalReport) -> Macro:
+    state, context = report.state, report.context
+    last = state.last_breakout if state else None
+    return Macro(
+        as_of=state.last_date if state else None,
+        rut_close=state.last_close if state else None,
+        rut_distance=state.distance if state else None,
+        rut_armed=bool(state and state.armed and not state.at_record),
+        last_breakout=last.date if last else None,
+        last_breakout_confirmed=(last.confirmed_on is not None) if last else None,
+        eth_btc=context.eth_btc[1] if context.eth_btc else None,
+        eth_btc_change=context.eth_btc_change,
+        btc_dominance=context.dominance[1] if context.dominance else None,
+        dominance_gap=context.dominance_gap,
+        fear_greed=context.fear_greed[1] if context.fear_greed else None,
+        markers_present=context.present_count,
+        markers_total=len(context.markers),
+        sample_size=report.completed_cases,
+    )
+
+
+async def _coin_mentions(db: Database, now: datetime) -> list[tuple[int, str]]:
+    query = (
+        sa.select(article_coins.c.article_id, article_coins.c.coin)
+        .join(articles, articles.c.id == article_coins.c.article_id)
+        .where(articles.c.published_at > now - WINDOW, articles.c.published_at <= now)
+    )
+    async with db.connection() as conn:
+        return [(a, c) for a, c in await conn.execute(query)]
+
+
+def _story_item(story: StoryView, scores: dict[int, float]) -> StoryItem:
+    found = [scores[i] for i in story.article_ids if i in scores]
+    mean = sum(found) / len(found) if found else None
+    return StoryItem(
+        title=story.title,
+        summary=story.summary,
+        link=story.link,
+        sources=tuple(story.sources),
+        languages=tuple(story.languages),
+        coins=tuple(story.coins),
+        score=mean,
+        label=lean(mean, _STORY_LEAN),
+    )
+
+
+# Stories use the /news badge threshold so a story reads the same in both places.
+_STORY_LEAN = 0.15
+
+
+async def compose_digest(
+    db: Database,
+    *,
+    language: Language,
+    now: datetime,
+    signal: SignalReport | None,
+    zone: ZoneInfo | None = None,
+) -> Digest:
+    """The digest for `language` as of `now` (the header date is `now`'s date in `zone`)."""
+    english = await top_stories(db, now=now, language="en", limit=STORIES * 2)
+    local = (
+        []
+        if language == "en"
+        else await top_stories(db, now=now, language=language, limit=STORIES * 2)
+    )
+    stories = pick_stories(local, english)
+    scored = await load_scored(db, since=now - 2 * WINDOW, until=now)
+    summary = summarize(scored, period="24h", now=now)
+    by_id = {s.article_id: s.score for s in scored}
+    story_ids = [i for s in stories for i in s.article_ids if i not in by_id]
+    if story_ids:  # older articles of a story may fall outside the 48-hour load
+        extra = await sentiment_for_articles(db, story_ids)
+        by_id.update({i: s.score for i, s in extra.items()})
+    mentions = await _coin_mentions(db, now)
+    day = now.astimezone(zone).date() if zone else now.date()
+    return Digest(
+        language=language,
+        day=day,
+        generated_at=now,
+        mood=mood_from_summary(summary),
+        stories=tuple(_story_item(s, by_id) for s in stories),
+        coins=tuple(coin_moods(mentions, by_id)),
+        macro=macro_from_report(signal) if signal else None,
+    )
+
+
+class DigestComposer:
+    """The engine's `compose` callable: one signal report per tick, shared by languages.
+
+    `signal` builds the report (e.g. `bot.market.report.build_signal_report`); a failure there
+    leaves the macro section out rather than the whole digest.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        signal: SignalSource | None = None,
+        signal_ttl: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self._db = db
+        self._zone = ZoneInfo(settings.default_timezone)
+        self._signal = signal or self._default_signal(settings)
+        self._ttl = signal_ttl
+        self._cached: tuple[datetime, SignalReport | None] | None = None
+
+    def _default_signal(self, settings: Settings) -> SignalSource:
+        async def build(now: datetime) -> SignalReport | None:
+            from bot.market.report import build_signal_report
+
+            return await build_signal_report(self._db, settings, now=now)
+
+        return build
+
+    async def signal_report(self, now: datetime) -> SignalReport | None:
+        if self._cached and abs(now - self._cached[0]) < self._ttl:
+            return self._cached[1]
+        try:
+            report = await self._signal(now)
+        except Exception:
+            log.exception("digest: the signal report failed; leaving out the macro section")
+            report = None
+        self._cached = (now, report)
+        return report
+
+    async def __call__(self, language: Language, now: datetime) -> Digest:
+        return await compose_digest(
+            self._db,
+            language=language,
+            now=now,
+            signal=await self.signal_report(now),
+            zone=self._zone,
+        )
