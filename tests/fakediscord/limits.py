@@ -56,7 +56,8 @@ LOCALES = frozenset(
     }
 )
 # Discord's CHAT_INPUT name rule, \w standing in for its letter/number classes.
-COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
+MAX_COMMAND_TEXT = 4000
 
 
 @dataclass
@@ -65,6 +66,9 @@ class ApiError(Exception):
     code: int
     message: str
     errors: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} (code {self.code}): {self.message} {self.errors or ''}".rstrip()
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -229,6 +233,20 @@ def _check_options(
         _check_options(problems, f"{path}.{i}.options", option.get("options") or [])
 
 
+def _longest(item: dict[str, Any], key: str) -> int:
+    """Discord counts only the longest of a field and its localizations."""
+    texts = [str(item.get(key) or ""), *(item.get(f"{key}_localizations") or {}).values()]
+    return max(len(t) for t in texts)
+
+
+def command_text_size(item: dict[str, Any]) -> int:
+    """Names, descriptions and choice names/values of a command and all its options."""
+    size = _longest(item, "name") + _longest(item, "description")
+    for choice in item.get("choices") or []:
+        size += _longest(choice, "name") + len(str(choice.get("value", "")))
+    return size + sum(command_text_size(o) for o in item.get("options") or [])
+
+
 def check_commands(commands: list[dict[str, Any]]) -> ApiError | None:
     """Names, descriptions, localizations and option counts of a bulk overwrite."""
     problems: list[tuple[str, str, str]] = []
@@ -243,6 +261,8 @@ def check_commands(commands: list[dict[str, Any]]) -> ApiError | None:
                 (str(i), "APPLICATION_COMMANDS_DUPLICATE_NAME", f"Duplicate name {key[0]}")
             )
         seen.add(key)
+        if command_text_size(command) > MAX_COMMAND_TEXT:
+            problems.append((str(i), "APPLICATION_COMMAND_TOO_LARGE", "Command exceeds 4000 chars"))
     if len(commands) > 100:
         problems.append(("_", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length."))
     return _form_error(problems) if problems else None

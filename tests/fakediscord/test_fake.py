@@ -534,14 +534,26 @@ async def test_bad_token_fails_login(fake: FakeDiscord) -> None:
     await client.close()
 
 
-async def test_invalid_command_names_are_refused(fake: FakeDiscord, bot: commands.Bot) -> None:
-    bad: Any = {
-        "name": "nieuws",
-        "description": "Nieuws",
-        "name_localizations": {"nl": "Nieuws Nu"},  # Discord wants lowercase, no spaces
-    }
+def _option(i: int) -> dict[str, Any]:
+    choices = [{"name": "c" * 100, "value": "v" * 90}] * 20
+    return {"name": f"o{i}", "description": "d" * 100, "type": 3, "choices": choices}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        {"name": "nieuws", "description": "Nieuws", "name_localizations": {"nl": "Nieuws Nu"}},
+        {"name": "news", "description": "x" * 101},
+        {"name": "news", "description": "News", "description_localizations": {"xx": "?"}},
+        {"name": "news", "description": "News", "options": [_option(0), _option(1)]},
+    ],
+    ids=["uppercase-localized-name", "long-description", "unknown-locale", "over-4000-chars"],
+)
+async def test_invalid_commands_are_refused(
+    fake: FakeDiscord, bot: commands.Bot, command: Any
+) -> None:
     with pytest.raises(discord.HTTPException) as caught:
-        await bot.http.bulk_upsert_global_commands(fake.application_id, [bad])
+        await bot.http.bulk_upsert_global_commands(fake.application_id, [command])
     assert caught.value.code == 50035
     assert len(fake.command_puts) == 1  # the refused PUT changed nothing
 
