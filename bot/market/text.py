@@ -17,6 +17,7 @@ from bot.market.context import (
     CryptoContext,
     Marker,
     fear_greed_band,
+    is_stale,
 )
 from bot.market.report import SignalReport
 
@@ -174,7 +175,7 @@ def _marker_text(marker: Marker) -> str:
     return f"  [{'x' if marker.present else ' '}] {names[marker.key]}: {status}"
 
 
-def _context_lines(c: CryptoContext) -> list[str]:
+def _context_lines(c: CryptoContext, today: date) -> list[str]:
     lines = [_("Crypto today:")]
     if c.eth_btc:
         text = _("ETH/BTC %(value)s (%(as_of)s)") % {
@@ -221,6 +222,8 @@ def _context_lines(c: CryptoContext) -> list[str]:
         )
     lines.append(verdict_text(c))
     lines.extend(_marker_text(m) for m in c.markers)
+    if any(is_stale(p, today) for p in (c.eth_btc, c.dominance, c.fear_greed)):
+        lines.append(_("Some of these figures are more than a week old: see their dates."))
     return lines
 
 
@@ -296,6 +299,11 @@ def render_report_text(report: SignalReport, language: Language) -> str:
                 _("Earlier breakouts, before crypto data: %(dates)s.")
                 % {"dates": "; ".join(fmt_date(b.date, "medium") for b in earlier)}
             )
-        lines += ["", *_context_lines(report.context), "", rule_text(report.rules)]
+        lines += [
+            "",
+            *_context_lines(report.context, report.generated_at.date()),
+            "",
+            rule_text(report.rules),
+        ]
         lines.append(honesty_text(report))
         return "\n".join(lines)

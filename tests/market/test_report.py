@@ -50,6 +50,7 @@ async def test_settings_drive_the_rules(db: Database, settings: Settings) -> Non
                 "1,295.80",
                 "19 of the next 126 sessions",
                 "as of Aug 21, 2026",
+                "more than a week old",
             ],
         ),
         (
@@ -60,6 +61,7 @@ async def test_settings_drive_the_rules(db: Database, settings: Settings) -> Non
                 "1.295,80",
                 "19 van de volgende 126 handelsdagen",
                 "stand van 21 aug 2026",
+                "meer dan een week oud",
             ],
         ),
     ],
