@@ -103,7 +103,7 @@ def make_bot(seen: Seen, bot_cls: Callable[..., Any] = commands.Bot, **kwargs: A
     async def twice(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("one")
         try:
-            await interaction.response._parent._state.http.request(  # second initial response
+            await interaction.client.http.request(  # a second initial response, by hand
                 discord.http.Route(
                     "POST", "/interactions/{i}/{t}/callback", i=interaction.id, t=interaction.token
                 ),
