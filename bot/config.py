@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     torch_threads: int = Field(default=0, ge=0, le=64)  # 0: min(2, CPU count)
     hf_cache_dir: Path | None = None  # default: the HuggingFace cache (HF_HOME)
 
+    # Daily digests and breakout alerts (docs/digest.md).
+    digest_grace_hours: float = Field(default=6.0, ge=0, le=23)  # late delivery window
+    digest_concurrency: int = Field(default=8, ge=1, le=50)  # sends in flight at once
+    digest_max_attempts: int = Field(default=5, ge=1, le=20)
+    digest_lease_seconds: int = Field(default=120, ge=30, le=3_600)
+    digest_tick_seconds: int = Field(default=30, ge=5, le=300)
+    alert_max_age_hours: int = Field(default=72, ge=1, le=720)
+
     @field_validator("default_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
