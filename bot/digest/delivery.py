@@ -32,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.config import Settings
 from bot.digest import ledger
 from bot.digest.ledger import FAILED, SENDING, SKIPPED, Claim
 from bot.digest.messages import AlertEvent, AlertMessage, DigestMessage
@@ -91,6 +92,16 @@ class DeliveryPolicy:
     backoff_base: float = 2.0
     backoff_cap: float = 60.0
     alert_window: timedelta = timedelta(hours=72)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryPolicy:
+        return cls(
+            grace=timedelta(hours=settings.digest_grace_hours),
+            concurrency=settings.digest_concurrency,
+            max_attempts=settings.digest_max_attempts,
+            lease=timedelta(seconds=settings.digest_lease_seconds),
+            alert_window=timedelta(hours=settings.alert_max_age_hours),
+        )
 
     @property
     def retry_budget(self) -> float:
