@@ -1,0 +1,187 @@
+"""Sentiment benchmark: headlines/s and memory for the offline and the transformers backend.
+
+    .venv/bin/python bench/sentiment.py [--runs 3] [--skip-model]
+
+The transformers figures use a randomly initialised model with the default model's real
+architecture (nlptown/bert-base-multilingual-uncased-sentiment: BERT-base, 12 layers, 105,879
+token vocabulary), built from its config written below, so no hub access is needed: speed and
+memory do not depend on the weight values. Its tokenizer is a WordPiece trained here on the
+headlines, with a small vocabulary so words split into sub-words about as often as in the
+multilingual vocabulary. Texts: the dev headlines in ../shared/data/sentiment (English and
+Dutch, interleaved) when present, else generated ones. Figures are medians of --runs runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sentiment"
+
+# config.json of nlptown/bert-base-multilingual-uncased-sentiment (BertForSequenceClassification).
+DEFAULT_MODEL_CONFIG = {
+    "vocab_size": 105_879,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "hidden_act": "gelu",
+    "max_position_embeddings": 512,
+    "type_vocab_size": 2,
+    "layer_norm_eps": 1e-12,
+    "pad_token_id": 0,
+    "id2label": {0: "1 star", 1: "2 stars", 2: "3 stars", 3: "4 stars", 4: "5 stars"},
+}
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_headlines() -> tuple[list[str], list[str]]:
+    texts: list[str] = []
+    languages: list[str] = []
+    files = [("en_financial_headlines_dev.csv", "en"), ("nl_economic_headlines_dev.csv", "nl")]
+    columns = []
+    for name, language in files:
+        path = SHARED / name
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                columns.append([(row["headline"], language) for row in csv.DictReader(fh)])
+    if not columns:
+        words = ["bitcoin", "koers", "stijgt", "daalt", "rally", "crash", "hack", "etf", "record"]
+        columns = [
+            [(" ".join(words[(i + j) % len(words)] for j in range(9)), "en")] for i in range(500)
+        ]
+    for pair in zip(*columns, strict=False):  # interleave the languages
+        for text, language in pair:
+            texts.append(text)
+            languages.append(language)
+    return texts, languages
+
+
+def bench_lexicon(texts: list[str], languages: list[str], runs: int) -> None:
+    from bot.sentiment.lexicon import LexiconBackend
+
+    rss_before = rss_mb()
+    tracemalloc.start()  # memory on a separate pass: tracing slows Python down severalfold
+    backend = LexiconBackend()
+    backend.score_batch(texts, languages)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    speeds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        backend.score_batch(texts, languages)
+        speeds.append(len(texts) / (time.perf_counter() - start))
+    print(
+        f"lexicon: {statistics.median(speeds):,.0f} headlines/s (median of {runs} runs over "
+        f"{len(texts):,} headlines); Python peak allocations {peak / 1e6:.1f} MB; "
+        f"RSS +{rss_mb() - rss_before:.1f} MB"
+    )
+
+
+def build_tokenizer(texts: list[str]) -> object:
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from tokenizers.trainers import WordPieceTrainer
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(texts, WordPieceTrainer(vocab_size=6000, special_tokens=specials))
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[(t, tok.token_to_id(t)) for t in ("[CLS]", "[SEP]")],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=512,
+    )
+
+
+def bench_transformers(texts: list[str], languages: list[str], runs: int, threads: int) -> None:
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    import bot.client  # noqa: F401  # the rest of the bot (discord.py, storage, ...) for RSS
+    from bot.sentiment.labels import scheme_for
+    from bot.sentiment.transformers_backend import TransformersBackend, _Loaded, configure_torch
+
+    gc.collect()
+    base = rss_mb()
+    configure_torch(threads)
+    tokenizer = build_tokenizer(texts)
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(**DEFAULT_MODEL_CONFIG)).eval()
+    params = sum(p.numel() for p in model.parameters())
+    backend = TransformersBackend("bench/random-bert-base-multilingual", threads=threads)
+    backend._loaded[backend.model_id] = _Loaded(
+        tokenizer, model, scheme_for(model.config.id2label), 512
+    )
+    gc.collect()
+    loaded = rss_mb()
+    lengths = [len(tokenizer(t)["input_ids"]) for t in texts[:2000]]  # type: ignore[operator]
+    print(
+        f"transformers: {params / 1e6:.0f}M parameters ({params * 4 / 1e6:.0f} MB fp32), "
+        f"{threads} threads; headlines average {statistics.mean(lengths):.1f} tokens"
+    )
+    print(f"  RSS: bot imports + torch {base:.0f} MB; with the model loaded {loaded:.0f} MB")
+    for batch_size in (1, 8, 32):
+        backend.batch_size = batch_size
+        n = 48 if batch_size == 1 else 192
+        backend.score_batch(texts[:batch_size], languages[:batch_size])  # warm-up
+        speeds = []
+        for run in range(runs):
+            chunk = texts[run * n : (run + 1) * n]
+            start = time.perf_counter()
+            backend.score_batch(chunk, languages[run * n : (run + 1) * n])
+            speeds.append(len(chunk) / (time.perf_counter() - start))
+        print(
+            f"  batch {batch_size:>2}: {statistics.median(speeds):6.1f} headlines/s "
+            f"(median of {runs} runs of {n}); RSS now {rss_mb():.0f} MB, "
+            f"peak {peak_rss_mb():.0f} MB"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-model", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    texts, languages = load_headlines()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load}; python {sys.version.split()[0]}")
+    bench_lexicon(texts, languages, args.runs)
+    if not args.skip_model:
+        bench_transformers(texts, languages, args.runs, args.threads)
+
+
+if __name__ == "__main__":
+    main()
