@@ -116,7 +116,12 @@ def _aftermath_lines(a: Aftermath) -> list[str]:
                 _("after %(n)d months: %(change)s")
                 % {"n": h.months, "change": fmt_percent(h.change, signed=True)}
             )
-    lines = [head, "  ETH/BTC: " + ", ".join(changes) + "."]
+    lines = [
+        head,
+        "  "
+        + _("ETH/BTC at the breakout: %(value)s; %(changes)s.")
+        % {"value": fmt_number(a.eth_btc_start[1], 5), "changes": ", ".join(changes)},
+    ]
     if a.eth_btc_peak and a.peak_lag_days is not None:
         template = (
             _("ETH/BTC peak within 18 months: %(value)s on %(date)s (%(lag)s later).")
