@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.digest.model import CoinMood, Digest, Macro, Mood, StoryItem
-from bot.embeds.common import DISCLAIMER, badge, label_name
+from bot.embeds.common import badge, label_name
 from bot.i18n import _, fmt_date, fmt_number, fmt_percent, ngettext, use_language
 from bot.market.text import fear_greed_label
 from bot.sentiment.factory import describe_backend
@@ -131,7 +131,7 @@ def macro_lines(macro: Macro) -> list[str]:
 
 def footer_text(marker: str | None = None) -> str:
     """'Not financial advice.' and, on posted digests, the reference find_sent looks for."""
-    text = _(DISCLAIMER)
+    text = _("This digest is not financial advice.")
     return f"{text} · ref {marker}" if marker else text
 
 
