@@ -66,36 +66,29 @@ def _name_pattern(words: tuple[str, ...]) -> str:
     )
 
 
-@dataclass(frozen=True)
-class _Matcher:
-    ticker: str
-    loose: re.Pattern[str]  # unambiguous names and cashtags, any case
-    upper: re.Pattern[str] | None  # ambiguous words, case-sensitive all-caps
-    context: re.Pattern[str] | None  # ambiguous words, any case, with a context word
+def _key(word: str) -> str:
+    return " ".join(word.lower().split())
 
 
-def _matchers() -> list[_Matcher]:
-    out = []
-    for coin in COINS:
-        # A cashtag ($SOL, $link) is always a coin, whatever the word.
-        cashtag = rf"\${re.escape(coin.ticker)}{_WB_R}"
-        names = rf"{_WB_L}(?:{_name_pattern(coin.names)}){_WB_R}|" if coin.names else ""
-        loose = re.compile(names + cashtag, re.I)
-        upper = context = None
-        if coin.ambiguous:
-            amb = _name_pattern(coin.ambiguous)
-            # All-caps spelling is a ticker, except short all-caps headlines shouting words.
-            upper = re.compile(rf"{_WB_L}(?:{amb.upper()}){_WB_R}")
-            context = re.compile(
-                rf"{_WB_L}(?:(?:{amb})[\s-]+{_CONTEXT}|{_CONTEXT}[\s-]+(?:{amb})){_WB_R}"
-                rf"|{_WB_L}(?:{amb})-?(?:koers|prijs|munt|token|netwerk){_WB_R}",
-                re.I,
-            )
-        out.append(_Matcher(coin.ticker, loose, upper, context))
-    return out
-
-
-_MATCHERS = _matchers()
+# Three alternations over all coins (one regex pass each), and the word -> ticker maps.
+_LOOSE = {_key(n): c.ticker for c in COINS for n in c.names}
+_AMBIGUOUS = {_key(n): c.ticker for c in COINS for n in c.ambiguous}
+_TICKERS = {c.ticker.lower(): c.ticker for c in COINS}
+# Unambiguous names in any case, and cashtags ($SOL, $link): always a coin.
+_LOOSE_RE = re.compile(
+    rf"{_WB_L}(?P<name>{_name_pattern(tuple(_LOOSE))}){_WB_R}"
+    rf"|\$(?P<cashtag>{_name_pattern(tuple(_TICKERS))}){_WB_R}",
+    re.I,
+)
+_AMB = _name_pattern(tuple(_AMBIGUOUS))
+# Ambiguous words in capitals are tickers ("DOT sinks"), unless the whole text shouts.
+_UPPER_RE = re.compile(rf"{_WB_L}(?P<word>{_AMB.upper()}){_WB_R}")
+# Ambiguous words next to a crypto word: "TON token", "Ripple-koers", "token ADA".
+_CONTEXT_RE = re.compile(
+    rf"{_WB_L}(?:(?P<before>{_AMB})[\s-]+{_CONTEXT}|{_CONTEXT}[\s-]+(?P<after>{_AMB})){_WB_R}"
+    rf"|{_WB_L}(?P<glued>{_AMB})-?(?:koers|prijs|munt|token|netwerk){_WB_R}",
+    re.I,
+)
 
 
 def _mostly_upper(text: str) -> bool:
@@ -106,14 +99,20 @@ def _mostly_upper(text: str) -> bool:
 def tag_coins(*texts: str) -> list[str]:
     """Tickers mentioned in the texts (title, summary), most mentioned first."""
     counts: dict[str, int] = {}
+
+    def count(ticker: str) -> None:
+        counts[ticker] = counts.get(ticker, 0) + 1
+
     for text in texts:
-        shouting = _mostly_upper(text)
-        for m in _MATCHERS:
-            n = len(m.loose.findall(text))
-            if m.upper is not None and not shouting:
-                n += len(m.upper.findall(text))
-            if m.context is not None:
-                n += len(m.context.findall(text))
-            if n:
-                counts[m.ticker] = counts.get(m.ticker, 0) + n
+        for m in _LOOSE_RE.finditer(text):
+            if m["name"]:
+                count(_LOOSE[_key(m["name"])])
+            else:
+                count(_TICKERS[m["cashtag"].lower()])
+        if not _mostly_upper(text):
+            for m in _UPPER_RE.finditer(text):
+                count(_AMBIGUOUS[_key(m["word"])])
+        for m in _CONTEXT_RE.finditer(text):
+            word = m["before"] or m["after"] or m["glued"]
+            count(_AMBIGUOUS[_key(word)])
     return sorted(counts, key=lambda t: (-counts[t], t))

@@ -3,15 +3,17 @@
 Two phases: each feed's articles are inserted as soon as that feed is parsed, without a
 story; after the pass, `cluster_pending` walks every unclustered article in publication
 order. The order makes clustering independent of which feed answered first, and an article
-left unclustered by a crash is picked up by the next pass.
+left unclustered by a crash is picked up by the next pass. Both phases work in batches
+(executemany), since a statement per article costs more than the work itself.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,51 +24,97 @@ from bot.news.tables import article_coins, articles, stories
 from bot.storage import Database
 from bot.storage.types import UTCDateTime
 
+_CHUNK = 500  # bound on IN (...) lists
+
+
+def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
 
 async def store_articles(
     db: Database, feed_id: int, batch: Sequence[Article], *, now: datetime, backlog: bool
 ) -> int:
     """Insert the articles not stored yet (same feed GUID or same canonical link: skipped).
     Returns how many were new."""
-    new = 0
     async with db.begin() as conn:
-        for article in batch:
-            inserted = await conn.scalar(
-                db.insert_ignore(articles)
-                .values(
-                    feed_id=feed_id,
-                    guid=article.guid,
-                    link=article.link,
-                    title=article.title,
-                    summary=article.summary,
-                    language=article.language,
-                    source=article.source,
-                    published_at=article.published_at,
-                    fetched_at=now,
-                    date_estimated=article.date_estimated,
-                    is_backlog=backlog,
-                )
-                .returning(articles.c.id)
+        seen_links: set[str] = set()
+        seen_guids: set[str] = set()
+        for chunk in _chunks(batch):
+            found = await conn.execute(
+                sa.select(articles.c.link).where(articles.c.link.in_([a.link for a in chunk]))
             )
-            if inserted is None:
-                continue
-            new += 1
-            if article.coins:
-                await conn.execute(
-                    article_coins.insert(),
-                    [{"article_id": inserted, "coin": c} for c in article.coins],
+            seen_links.update(found.scalars())
+            found = await conn.execute(
+                sa.select(articles.c.guid).where(
+                    articles.c.feed_id == feed_id, articles.c.guid.in_([a.guid for a in chunk])
                 )
-    return new
+            )
+            seen_guids.update(found.scalars())
+        fresh: list[Article] = []
+        for article in batch:  # also drops repeats inside the document itself
+            if article.link in seen_links or article.guid in seen_guids:
+                continue
+            seen_links.add(article.link)
+            seen_guids.add(article.guid)
+            fresh.append(article)
+        if not fresh:
+            return 0
+        # insert-ignore still: another writer may have stored a link since the check.
+        await conn.execute(
+            db.insert_ignore(articles),
+            [
+                {
+                    "feed_id": feed_id,
+                    "guid": a.guid,
+                    "link": a.link,
+                    "title": a.title,
+                    "summary": a.summary,
+                    "language": a.language,
+                    "source": a.source,
+                    "published_at": a.published_at,
+                    "fetched_at": now,
+                    "date_estimated": a.date_estimated,
+                    "is_backlog": backlog,
+                    "story_id": None,
+                }
+                for a in fresh
+            ],
+        )
+        ids: dict[str, int] = {}
+        for chunk in _chunks(fresh):
+            found = await conn.execute(
+                sa.select(articles.c.link, articles.c.id).where(
+                    articles.c.feed_id == feed_id, articles.c.link.in_([a.link for a in chunk])
+                )
+            )
+            ids.update({row.link: row.id for row in found})
+        coins = [
+            {"article_id": ids[a.link], "coin": c} for a in fresh if a.link in ids for c in a.coins
+        ]
+        if coins:
+            await conn.execute(db.insert_ignore(article_coins), coins)
+    return len(ids)
 
 
 @dataclass
 class StoryIndex:
-    """Recent articles' title tokens by story, in memory for one pass of clustering."""
+    """Recent articles' title tokens by story, in memory for one clustering pass.
+
+    Story keys are real story ids, or negative numbers for stories created in this pass
+    (written at the end). Merged stories are tracked with union-find.
+    """
 
     candidates: list[dedupe.StoryCandidate] = field(default_factory=list)
     df: Counter[str] = field(default_factory=Counter)
     # token -> positions in `candidates`: only titles that share tokens are compared.
     postings: dict[str, list[int]] = field(default_factory=dict)
+    parent: dict[int, int] = field(default_factory=dict)
+    members: dict[int, list[frozenset[str]]] = field(default_factory=dict)
+
+    def find(self, key: int) -> int:
+        while self.parent.get(key, key) != key:
+            key = self.parent[key]
+        return key
 
     def add(self, candidate: dedupe.StoryCandidate) -> None:
         position = len(self.candidates)
@@ -74,25 +122,29 @@ class StoryIndex:
         self.df.update(candidate.tokens)
         for token in candidate.tokens:
             self.postings.setdefault(token, []).append(position)
+        self.members.setdefault(self.find(candidate.story_id), []).append(candidate.tokens)
 
     def match(self, tokens: frozenset[str], published: datetime) -> list[int]:
         shared: Counter[int] = Counter()
         for token in tokens:
             shared.update(self.postings.get(token, ()))
-        near = [self.candidates[i] for i, n in shared.items() if n >= dedupe.MIN_SHARED]
+        near = []
+        for i, n in shared.items():
+            if n >= dedupe.MIN_SHARED:
+                cand = self.candidates[i]
+                near.append(
+                    dedupe.StoryCandidate(self.find(cand.story_id), cand.tokens, cand.published_at)
+                )
         weight = dedupe.idf(self.df, len(self.candidates))
         return dedupe.match_stories(tokens, published, near, weight)
 
     def related(self, a: int, b: int) -> bool:
-        members_a = [c.tokens for c in self.candidates if c.story_id == a]
-        members_b = [c.tokens for c in self.candidates if c.story_id == b]
         weight = dedupe.idf(self.df, len(self.candidates))
-        return dedupe.should_merge(members_a, members_b, weight)
+        return dedupe.should_merge(self.members.get(a, []), self.members.get(b, []), weight)
 
-    def relabel(self, old: int, new: int) -> None:
-        self.candidates = [
-            replace(c, story_id=new) if c.story_id == old else c for c in self.candidates
-        ]
+    def union(self, into: int, other: int) -> None:
+        self.parent[other] = into
+        self.members.setdefault(into, []).extend(self.members.pop(other, []))
 
     @classmethod
     async def load(cls, conn: AsyncConnection, *, since: datetime) -> StoryIndex:
@@ -123,66 +175,94 @@ async def cluster_pending(db: Database) -> int:
         if not pending:
             return 0
         index = await StoryIndex.load(conn, since=pending[0].published_at - dedupe.STORY_WINDOW)
+        assigned: list[tuple[int, int]] = []  # (article id, story key)
+        created: dict[int, Any] = {}  # provisional key -> (row, tokens)
         for row in pending:
             tokens = dedupe.title_tokens(row.title)
             matches = index.match(tokens, row.published_at)
             if matches:
-                story_id = matches[0]
+                key = matches[0]
                 for other in matches[1:]:
-                    if index.related(story_id, other):
-                        await _merge(conn, into=story_id, other=other)
-                        index.relabel(other, story_id)
+                    if index.related(key, other):
+                        index.union(key, other)
             else:
-                story_id = await _new_story(conn, row, tokens)
-            await conn.execute(
-                articles.update().where(articles.c.id == row.id).values(story_id=story_id)
-            )
-            await _refresh(conn, story_id)
-            index.add(dedupe.StoryCandidate(story_id, tokens, row.published_at))
+                key = -(len(created) + 1)
+                created[key] = (row, tokens)
+            assigned.append((row.id, key))
+            index.add(dedupe.StoryCandidate(key, tokens, row.published_at))
+        await _write(conn, index, assigned, created)
     return len(pending)
 
 
-async def _new_story(conn: AsyncConnection, row: sa.Row, tokens: frozenset[str]) -> int:
-    story_id = await conn.scalar(
-        stories.insert()
-        .values(
-            title=row.title,
-            language=row.language,
-            signature=dedupe.signature(tokens),
-            first_seen_at=row.published_at,
-            last_seen_at=row.published_at,
-            article_count=0,
+async def _write(
+    conn: AsyncConnection,
+    index: StoryIndex,
+    assigned: list[tuple[int, int]],
+    created: dict[int, Any],
+) -> None:
+    """Persist one clustering pass: new stories, merges, article links, story counts."""
+    real: dict[int, int] = {}
+    for key, (row, tokens) in created.items():
+        if index.find(key) != key:
+            continue  # merged into another story before it was ever written
+        story_id = await conn.scalar(
+            stories.insert()
+            .values(
+                title=row.title,
+                language=row.language,
+                signature=dedupe.signature(tokens),
+                first_seen_at=row.published_at,
+                last_seen_at=row.published_at,
+                article_count=0,
+            )
+            .returning(stories.c.id)
         )
-        .returning(stories.c.id)
-    )
-    assert story_id is not None
-    return int(story_id)
+        real[key] = int(story_id)
 
+    def resolve(key: int) -> int:
+        root = index.find(key)
+        return real.get(root, root)
 
-async def _merge(conn: AsyncConnection, *, into: int, other: int) -> None:
-    await conn.execute(articles.update().where(articles.c.story_id == other).values(story_id=into))
-    await conn.execute(stories.delete().where(stories.c.id == other))
-
-
-async def _refresh(conn: AsyncConnection, story_id: int) -> None:
-    """Recount a story from its articles (portable, and right after merges too)."""
-    stats = (
+    # Stored stories merged away in this pass: move their articles, drop them.
+    for old in [k for k in index.parent if k > 0 and index.find(k) != k]:
         await conn.execute(
+            articles.update().where(articles.c.story_id == old).values(story_id=resolve(old))
+        )
+        await conn.execute(stories.delete().where(stories.c.id == old))
+    await conn.execute(
+        articles.update()
+        .where(articles.c.id == sa.bindparam("article_id"))
+        .values(story_id=sa.bindparam("story")),
+        [{"article_id": a, "story": resolve(k)} for a, k in assigned],
+    )
+    touched = sorted({resolve(k) for _, k in assigned})
+    utc = UTCDateTime()  # aggregates come back untyped on SQLite
+    for chunk in _chunks(touched):
+        stats = await conn.execute(
             sa.select(
+                articles.c.story_id,
                 sa.func.count(),
                 sa.func.min(articles.c.published_at),
                 sa.func.max(articles.c.published_at),
-            ).where(articles.c.story_id == story_id)
+            )
+            .where(articles.c.story_id.in_(chunk))
+            .group_by(articles.c.story_id)
         )
-    ).one()
-    count, first, last = stats
-    utc = UTCDateTime()  # aggregates come back untyped on SQLite
-    await conn.execute(
-        stories.update()
-        .where(stories.c.id == story_id)
-        .values(
-            article_count=count,
-            first_seen_at=utc.process_result_value(first, conn.dialect),
-            last_seen_at=utc.process_result_value(last, conn.dialect),
+        await conn.execute(
+            stories.update()
+            .where(stories.c.id == sa.bindparam("sid"))
+            .values(
+                article_count=sa.bindparam("n"),
+                first_seen_at=sa.bindparam("first", type_=UTCDateTime),
+                last_seen_at=sa.bindparam("last", type_=UTCDateTime),
+            ),
+            [
+                {
+                    "sid": sid,
+                    "n": n,
+                    "first": utc.process_result_value(first, conn.dialect),
+                    "last": utc.process_result_value(last, conn.dialect),
+                }
+                for sid, n, first, last in stats
+            ],
         )
-    )

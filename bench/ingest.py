@@ -1,0 +1,150 @@
+"""Benchmark one ingest pass: 50 feeds x 50 entries served by local HTTP servers.
+
+Items are real: taken from the bundled sample feeds (English and Dutch) and re-published
+under per-feed links, so parsing, cleaning, coin tagging, language detection, storage and
+story clustering all do their real work. The feeds are spread over 10 loopback addresses
+(127.0.0.1-10), so the per-host limit (HTTP_PER_HOST) applies as it would across sites.
+
+    .venv/bin/python bench/ingest.py [--feeds 50] [--entries 50] [--tracemalloc]
+
+Prints wall time, entries/s and peak memory; a second pass shows the all-304 case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import resource
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import open_services
+from bot.config import load_settings
+from bot.news.feeds import FeedSpec
+from bot.news.parse import parse_bytes
+from bot.news.pipeline import ingest
+from bot.news.samples import SAMPLE_DIR
+
+HOSTS = 10
+
+
+def item_pool() -> list[tuple[str, str, str, object]]:
+    """(title, link, description html, published) from every bundled sample feed."""
+    pool = []
+    for path in sorted(SAMPLE_DIR.glob("*.rss")):
+        for e in parse_bytes(path.read_bytes()).entries:
+            pool.append((e.title, e.link, e.summary, e.published))
+    return pool
+
+
+def make_feed(n: int, entries: int, pool: list[tuple[str, str, str, object]]) -> bytes:
+    items = []
+    for i in range(entries):
+        title, link, summary, published = pool[(n * 7 + i) % len(pool)]
+        link = re.sub(r"[?#].*$", "", link).rstrip("/") + f"-f{n}"
+        items.append(
+            "<item>"
+            f"<title>{escape(title)}</title>"
+            f"<link>{escape(link)}?utm_source=rss</link>"
+            f'<guid isPermaLink="false">bench-{n}-{i}</guid>'
+            f"<pubDate>{format_datetime(published)}</pubDate>"  # type: ignore[arg-type]
+            f"<description><![CDATA[{summary}]]></description>"
+            "</item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Bench feed {n}</title><link>https://bench{n}.example</link>"
+        + "".join(items)
+        + "</channel></rss>"
+    ).encode()
+
+
+def serve(documents: dict[str, bytes], host: str) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = documents.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            etag = f'"{len(body)}-{hash(body) & 0xFFFF:x}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", etag)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+async def run(n_feeds: int, n_entries: int) -> None:
+    pool = item_pool()
+    documents = {f"/feed/{n}.xml": make_feed(n, n_entries, pool) for n in range(n_feeds)}
+    servers = [serve(documents, f"127.0.0.{h + 1}") for h in range(HOSTS)]
+    specs = []
+    for n in range(n_feeds):
+        host, port = servers[n % HOSTS].server_address[:2]
+        lang = "nl" if n % 3 == 0 else "en"
+        specs.append(FeedSpec(f"Bench {n}", f"http://{host}:{port}/feed/{n}.xml", lang))
+    size = sum(len(d) for d in documents.values())
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(data_dir=Path(tmp))
+        async with open_services(settings) as services:
+            start = time.perf_counter()
+            report = await ingest(services, feeds=specs)
+            wall = time.perf_counter() - start
+            start = time.perf_counter()
+            again = await ingest(services, feeds=specs)
+            wall_304 = time.perf_counter() - start
+    for s in servers:
+        s.shutdown()
+    statuses = {r.status for r in report.feeds}
+    print(
+        f"feeds: {n_feeds} x {n_entries} entries ({size / 1e6:.1f} MB of XML), statuses {statuses}"
+    )
+    print(
+        f"first pass:  {wall:.2f} s wall, {report.new_articles} new articles, "
+        f"{report.new_articles / wall:.0f} entries/s"
+    )
+    print(f"second pass (all 304): {wall_304:.2f} s, {again.new_articles} new")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=50)
+    parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also report the Python heap peak (slower)"
+    )
+    args = parser.parse_args()
+    if args.tracemalloc:
+        tracemalloc.start()
+    asyncio.run(run(args.feeds, args.entries))
+    if args.tracemalloc:
+        _, peak = tracemalloc.get_traced_memory()
+        print(f"python heap peak (tracemalloc): {peak / 1e6:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
