@@ -100,7 +100,7 @@ def _breakout_line(b: Breakout) -> str:
     return f"{line}; {confirmed}; {_chop_text(b)}."
 
 
-def _aftermath_lines(a: Aftermath) -> list[str]:
+def aftermath_lines(a: Aftermath) -> list[str]:
     b = a.breakout
     head = _breakout_line(b)
     if not a.window_complete:
@@ -180,7 +180,7 @@ def _marker_text(marker: Marker) -> str:
     return f"  [{'x' if marker.present else ' '}] {names[marker.key]}: {status}"
 
 
-def _context_lines(c: CryptoContext, today: date) -> list[str]:
+def context_lines(c: CryptoContext, today: date) -> list[str]:
     lines = [_("Crypto today:")]
     if c.eth_btc:
         text = _("ETH/BTC %(value)s (%(as_of)s)") % {
@@ -296,8 +296,8 @@ def render_report_text(report: SignalReport, language: Language) -> str:
             _("Past breakouts and what crypto did next:"),
         ]
         for a in report.aftermaths:
-            lines.append("• " + _aftermath_lines(a)[0])
-            lines.extend(_aftermath_lines(a)[1:])
+            lines.append("• " + aftermath_lines(a)[0])
+            lines.extend(aftermath_lines(a)[1:])
         earlier = [b for b in report.breakouts if b not in {a.breakout for a in report.aftermaths}]
         if earlier:
             lines.append(
@@ -306,7 +306,7 @@ def render_report_text(report: SignalReport, language: Language) -> str:
             )
         lines += [
             "",
-            *_context_lines(report.context, report.generated_at.date()),
+            *context_lines(report.context, report.generated_at.date()),
             "",
             rule_text(report.rules),
         ]
