@@ -296,8 +296,9 @@ def render_report_text(report: SignalReport, language: Language) -> str:
             _("Past breakouts and what crypto did next:"),
         ]
         for a in report.aftermaths:
-            lines.append("• " + aftermath_lines(a)[0])
-            lines.extend(aftermath_lines(a)[1:])
+            head, *rest = aftermath_lines(a)
+            lines.append("• " + head)
+            lines.extend(rest)
         earlier = [b for b in report.breakouts if b not in {a.breakout for a in report.aftermaths}]
         if earlier:
             lines.append(
