@@ -31,33 +31,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import open_services
 from bot.config import load_settings
 from bot.news.feeds import FeedSpec
-from bot.news.parse import parse_bytes
+from bot.news.parse import RawEntry, parse_bytes
 from bot.news.pipeline import ingest
 from bot.news.samples import SAMPLE_DIR
 
 HOSTS = 10
 
 
-def item_pool() -> list[tuple[str, str, str, object]]:
-    """(title, link, description html, published) from every bundled sample feed."""
+def item_pool() -> list[RawEntry]:
+    """Every entry of every bundled sample feed (all dated)."""
     pool = []
     for path in sorted(SAMPLE_DIR.glob("*.rss")):
-        for e in parse_bytes(path.read_bytes()).entries:
-            pool.append((e.title, e.link, e.summary, e.published))
+        pool.extend(parse_bytes(path.read_bytes()).entries)
     return pool
 
 
-def make_feed(n: int, entries: int, pool: list[tuple[str, str, str, object]]) -> bytes:
+def make_feed(n: int, entries: int, pool: list[RawEntry]) -> bytes:
     items = []
     for i in range(entries):
-        title, link, summary, published = pool[(n * 7 + i) % len(pool)]
+        entry = pool[(n * 7 + i) % len(pool)]
+        title, link, summary, published = entry.title, entry.link, entry.summary, entry.published
+        assert published is not None
         link = re.sub(r"[?#].*$", "", link).rstrip("/") + f"-f{n}"
         items.append(
             "<item>"
             f"<title>{escape(title)}</title>"
             f"<link>{escape(link)}?utm_source=rss</link>"
             f'<guid isPermaLink="false">bench-{n}-{i}</guid>'
-            f"<pubDate>{format_datetime(published)}</pubDate>"  # type: ignore[arg-type]
+            f"<pubDate>{format_datetime(published)}</pubDate>"
             f"<description><![CDATA[{summary}]]></description>"
             "</item>"
         )
@@ -104,6 +105,7 @@ async def run(n_feeds: int, n_entries: int) -> None:
     specs = []
     for n in range(n_feeds):
         host, port = servers[n % HOSTS].server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         lang = "nl" if n % 3 == 0 else "en"
         specs.append(FeedSpec(f"Bench {n}", f"http://{host}:{port}/feed/{n}.xml", lang))
     size = sum(len(d) for d in documents.values())

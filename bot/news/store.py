@@ -9,6 +9,7 @@ left unclustered by a crash is picked up by the next pass. Both phases work in b
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -147,14 +148,9 @@ class StoryIndex:
         self.members.setdefault(into, []).extend(self.members.pop(other, []))
 
     @classmethod
-    async def load(cls, conn: AsyncConnection, *, since: datetime) -> StoryIndex:
+    def build(cls, rows: Sequence[Any]) -> StoryIndex:
         index = cls()
-        query = (
-            sa.select(articles.c.story_id, articles.c.title, articles.c.published_at)
-            .where(articles.c.published_at >= since, articles.c.story_id.is_not(None))
-            .order_by(articles.c.published_at, articles.c.id)
-        )
-        for row in await conn.execute(query):
+        for row in rows:
             tokens = dedupe.title_tokens(row.title)
             index.add(dedupe.StoryCandidate(row.story_id, tokens, row.published_at))
         return index
@@ -174,24 +170,41 @@ async def cluster_pending(db: Database) -> int:
         ).all()
         if not pending:
             return 0
-        index = await StoryIndex.load(conn, since=pending[0].published_at - dedupe.STORY_WINDOW)
-        assigned: list[tuple[int, int]] = []  # (article id, story key)
-        created: dict[int, Any] = {}  # provisional key -> (row, tokens)
-        for row in pending:
-            tokens = dedupe.title_tokens(row.title)
-            matches = index.match(tokens, row.published_at)
-            if matches:
-                key = matches[0]
-                for other in matches[1:]:
-                    if index.related(key, other):
-                        index.union(key, other)
-            else:
-                key = -(len(created) + 1)
-                created[key] = (row, tokens)
-            assigned.append((row.id, key))
-            index.add(dedupe.StoryCandidate(key, tokens, row.published_at))
-        await _write(conn, index, assigned, created)
+        since = pending[0].published_at - dedupe.STORY_WINDOW
+        recent = (
+            await conn.execute(
+                sa.select(articles.c.story_id, articles.c.title, articles.c.published_at)
+                .where(articles.c.published_at >= since, articles.c.story_id.is_not(None))
+                .order_by(articles.c.published_at, articles.c.id)
+            )
+        ).all()
+        # Tokenising and comparing titles is CPU work: off the event loop.
+        plan = await asyncio.to_thread(_plan, recent, pending)
+        await _write(conn, *plan)
     return len(pending)
+
+
+def _plan(
+    recent: Sequence[Any], pending: Sequence[Any]
+) -> tuple[StoryIndex, list[tuple[int, int]], dict[int, Any]]:
+    """Decide each pending article's story (pure; the caller writes the outcome)."""
+    index = StoryIndex.build(recent)
+    assigned: list[tuple[int, int]] = []  # (article id, story key)
+    created: dict[int, Any] = {}  # provisional key -> (row, tokens)
+    for row in pending:
+        tokens = dedupe.title_tokens(row.title)
+        matches = index.match(tokens, row.published_at)
+        if matches:
+            key = matches[0]
+            for other in matches[1:]:
+                if index.related(key, other):
+                    index.union(key, other)
+        else:
+            key = -(len(created) + 1)
+            created[key] = (row, tokens)
+        assigned.append((row.id, key))
+        index.add(dedupe.StoryCandidate(key, tokens, row.published_at))
+    return index, assigned, created
 
 
 async def _write(
