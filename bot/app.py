@@ -6,14 +6,16 @@ them in reverse order. Nothing else creates an engine or an `httpx.AsyncClient`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
 from bot.config import Settings
+from bot.sentiment.types import SentimentBackend
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,24 @@ class Services:
     settings: Settings
     db: Database
     http: httpx.AsyncClient
+    _sentiment: SentimentBackend | None = None
+    _sentiment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def sentiment(self) -> SentimentBackend:
+        """The sentiment backend, loaded once on first use, in a thread (a model load is slow)."""
+        async with self._sentiment_lock:
+            if self._sentiment is None:
+                from bot.sentiment.factory import load_backend
+
+                self._sentiment = await asyncio.to_thread(load_backend, self.settings)
+        return self._sentiment
+
+    async def sentiment_name(self) -> str:
+        """The backend as users see it, translated (about command, footers)."""
+        from bot.sentiment.factory import describe_backend
+
+        backend = await self.sentiment()
+        return describe_backend(backend.name, backend.model)
 
 
 @asynccontextmanager

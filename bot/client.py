@@ -72,6 +72,8 @@ class CryptoBot(commands.Bot):
         self._tasks: list[asyncio.Task[None]] = []
 
     async def setup_hook(self) -> None:
+        # Load the sentiment model before taking interactions, so no command waits for it.
+        await self.services.sentiment()
         await self.tree.set_translator(CatalogTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     pipeline_enabled: bool = True
     # How many feeds of its own a server may add with /feeds add.
     guild_feed_limit: int = Field(default=10, ge=0, le=100)
+    # Let /feeds add fetch private/loopback addresses (self-hosted feeds, tests). Off: SSRF guard.
+    feeds_allow_private: bool = False
 
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""

@@ -142,3 +142,17 @@ async def remove_guild_feed(db: Database, guild_id: int, feed_id: int) -> GuildF
                     feeds.update().where(feeds.c.id == feed_id).values(enabled=False)
                 )
     return replace(feed, active=False)
+
+
+# Why /feeds add refused a URL, by the reason code bot.news.validate gives.
+FEED_REFUSALS = {
+    "scheme": N_("Only http:// and https:// feed addresses are allowed."),
+    "private": N_("That address points into a private network; I only fetch public feeds."),
+    "unreachable": N_("I could not reach that address. Check it and try again."),
+    "too_large": N_("That feed is too large."),
+    "not_a_feed": N_("That address does not serve an RSS or Atom feed."),
+}
+
+
+def feed_refusal(reason: str) -> str:
+    return FEED_REFUSALS.get(reason, FEED_REFUSALS["unreachable"])

@@ -1,0 +1,1 @@
+"""Compose: plain domain views for replies, read from what the pipeline stored (no fetching)."""

@@ -1,0 +1,41 @@
+"""/about: what the bot runs on and how fresh its data is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from bot import __version__
+from bot.market.store import latest_days
+from bot.news.query import latest_article_time
+from bot.news.tables import articles, feeds
+from bot.storage import Database
+
+
+@dataclass(frozen=True)
+class AboutInfo:
+    version: str
+    feeds_by_language: dict[str, int]
+    articles: int
+    latest_article: datetime | None
+    market_days: dict[str, date]
+
+
+async def about_info(db: Database) -> AboutInfo:
+    async with db.connection() as conn:
+        rows = await conn.execute(
+            sa.select(feeds.c.language, sa.func.count())
+            .where(feeds.c.enabled.is_(True))
+            .group_by(feeds.c.language)
+        )
+        by_language = {language: int(n) for language, n in rows}
+        total = int(await conn.scalar(sa.select(sa.func.count()).select_from(articles)) or 0)
+    return AboutInfo(
+        version=__version__,
+        feeds_by_language=by_language,
+        articles=total,
+        latest_article=await latest_article_time(db),
+        market_days=await latest_days(db),
+    )

@@ -1,0 +1,1 @@
+"""Render domain views as Discord embeds, in the current language, within Discord's limits."""

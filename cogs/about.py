@@ -1,0 +1,27 @@
+"""/about: version, sources, sentiment backend, data freshness, disclaimer."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as T
+from discord.ext import commands
+
+from bot.client import CryptoBot
+from bot.compose.about import about_info
+from bot.embeds.about import about_embed
+
+
+class AboutCog(commands.Cog):
+    def __init__(self, bot: CryptoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name=T("about"), description=T("What this bot does and its sources"))
+    async def about(self, interaction: discord.Interaction) -> None:
+        info = await about_info(self.bot.services.db)
+        backend = await self.bot.services.sentiment_name()
+        await interaction.response.send_message(embed=about_embed(info, backend), ephemeral=True)
+
+
+async def setup(bot: CryptoBot) -> None:
+    await bot.add_cog(AboutCog(bot))

@@ -1,0 +1,116 @@
+"""/feeds list|add|remove: a server's own feeds on top of the defaults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as T
+from discord.ext import commands
+
+from bot.client import CryptoBot
+from bot.embeds.feeds import feeds_embed
+from bot.errors import BadInput
+from bot.guilds.feeds import (
+    add_guild_feed,
+    feed_refusal,
+    list_guild_feeds,
+    remove_guild_feed,
+)
+from bot.i18n import N_, _, ngettext
+from bot.news.validate import FeedUrlError, check_feed_url
+from bot.render import NO_MENTIONS, safe
+
+
+class FeedsCog(commands.Cog):
+    feeds = app_commands.Group(
+        name=T("feeds"), description=T("The news feeds this server follows"), guild_only=True
+    )
+
+    def __init__(self, bot: CryptoBot) -> None:
+        self.bot = bot
+
+    @feeds.command(name=T("list"), description=T("Show this server's feeds"))
+    async def list_feeds(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        rows = await list_guild_feeds(self.bot.services.db, interaction.guild_id)
+        await interaction.response.send_message(embed=feeds_embed(rows), ephemeral=True)
+
+    @feeds.command(name=T("add"), description=T("Add an RSS or Atom feed for this server"))
+    @app_commands.rename(url=T("url"))
+    @app_commands.describe(url=T("The feed's address, starting with https://"))
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def add_feed(self, interaction: discord.Interaction, url: str) -> None:
+        assert interaction.guild_id is not None
+        if len(url) > 500:
+            raise BadInput(N_("That address is too long."))
+        # Fetching and validating can take seconds: answer Discord first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        try:
+            check = await check_feed_url(
+                services.http,
+                url.strip(),
+                max_bytes=services.settings.http_max_bytes,
+                allow_private=services.settings.feeds_allow_private,
+            )
+        except FeedUrlError as exc:
+            raise BadInput(feed_refusal(exc.reason)) from exc
+        feed = await add_guild_feed(
+            services.db,
+            interaction.guild_id,
+            url=check.url,
+            name=check.title,
+            language=check.language,
+            added_by=interaction.user.id,
+            limit=services.settings.guild_feed_limit,
+            now=datetime.now(UTC),
+        )
+        text = ngettext(
+            "Added **%(name)s** (%(language)s, %(entries)d item). "
+            "New stories appear after the next fetch.",
+            "Added **%(name)s** (%(language)s, %(entries)d items). "
+            "New stories appear after the next fetch.",
+            check.entry_count,
+        ) % {"name": safe(feed.name, 100), "language": feed.language, "entries": check.entry_count}
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+
+    @feeds.command(name=T("remove"), description=T("Remove a feed, or switch a default one off"))
+    @app_commands.rename(feed=T("feed"))
+    @app_commands.describe(feed=T("The feed to remove"))
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def remove_feed(self, interaction: discord.Interaction, feed: str) -> None:
+        assert interaction.guild_id is not None
+        if not feed.isdigit():
+            raise BadInput(N_("Pick a feed from the list."))
+        removed = await remove_guild_feed(self.bot.services.db, interaction.guild_id, int(feed))
+        if removed.is_default:
+            text = _(
+                "Switched off **%(name)s** for this server. "
+                "/feeds add with its address brings it back."
+            )
+        else:
+            text = _("Removed **%(name)s**.")
+        await interaction.response.send_message(
+            text % {"name": safe(removed.name, 100)}, ephemeral=True
+        )
+
+    @remove_feed.autocomplete("feed")
+    async def feed_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        rows = await list_guild_feeds(self.bot.services.db, interaction.guild_id)
+        needle = current.lower()
+        return [
+            app_commands.Choice(name=f"{f.name} ({f.language})"[:100], value=str(f.id))
+            for f in rows
+            if f.active and (needle in f.name.lower() or needle in f.url.lower())
+        ][:25]
+
+
+async def setup(bot: CryptoBot) -> None:
+    await bot.add_cog(FeedsCog(bot))

@@ -1,0 +1,53 @@
+"""/sentiment [coin] [period]: the mood of the news, with its basis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as T
+from discord.ext import commands
+
+from bot.client import CryptoBot
+from bot.embeds.sentiment import sentiment_embed
+from bot.sentiment.aggregate import sentiment_summary
+from cogs.news import coin_choices, parse_coin
+
+
+class SentimentCog(commands.Cog):
+    def __init__(self, bot: CryptoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name=T("sentiment"), description=T("The mood of the crypto news over a period")
+    )
+    @app_commands.rename(coin=T("coin"), period=T("period"))
+    @app_commands.describe(
+        coin=T("Only articles about this coin, e.g. ETH"),
+        period=T("24 hours, 7 days or 30 days (default 24 hours)"),
+    )
+    @app_commands.choices(
+        period=[
+            app_commands.Choice(name=T("24 hours"), value="24h"),
+            app_commands.Choice(name=T("7 days"), value="7d"),
+            app_commands.Choice(name=T("30 days"), value="30d"),
+        ]
+    )
+    async def sentiment(
+        self, interaction: discord.Interaction, coin: str | None = None, period: str = "24h"
+    ) -> None:
+        summary = await sentiment_summary(
+            self.bot.services.db, period=period, coin=parse_coin(coin), now=datetime.now(UTC)
+        )
+        await interaction.response.send_message(embed=sentiment_embed(summary))
+
+    @sentiment.autocomplete("coin")
+    async def coin_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await coin_choices(self.bot, current)
+
+
+async def setup(bot: CryptoBot) -> None:
+    await bot.add_cog(SentimentCog(bot))

@@ -1,0 +1,40 @@
+"""/signal: the Russell 2000 breakout report with its chart."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as T
+from discord.ext import commands
+
+from bot.client import CryptoBot
+from bot.embeds.signal import CHART_NAME, signal_embed
+from bot.i18n import current_language
+from bot.market.chart import render_chart
+from bot.market.report import build_signal_report
+
+
+class SignalCog(commands.Cog):
+    def __init__(self, bot: CryptoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name=T("signal"), description=T("The Russell 2000 breakout signal and crypto context")
+    )
+    async def signal(self, interaction: discord.Interaction) -> None:
+        # The chart takes a few hundred milliseconds to draw: answer Discord first.
+        await interaction.response.defer(thinking=True)
+        services = self.bot.services
+        report = await build_signal_report(services.db, services.settings)
+        png = await asyncio.to_thread(render_chart, report, current_language.get())
+        await interaction.followup.send(
+            embed=signal_embed(report, with_chart=True),
+            file=discord.File(io.BytesIO(png), filename=CHART_NAME),
+        )
+
+
+async def setup(bot: CryptoBot) -> None:
+    await bot.add_cog(SignalCog(bot))

@@ -1,0 +1,227 @@
+"""End-to-end harness: the real bot (create_bot, as `python -m bot run` builds it) against the
+fake Discord, with news ingested from a local HTTP feed server through the real pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import discord
+import pytest
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.app import Services, open_services
+from bot.client import CryptoBot, configure_endpoints
+from bot.config import Settings, load_settings
+from bot.jobs import pipeline_pass
+from bot.launcher import create_bot
+from bot.market.signal import ensure_bundled_history
+from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Perm, Role, User
+
+OWNER = User(1001, "owner")
+ADMIN = User(1002, "mod")
+ALICE = User(1003, "alice")
+NL_GUILD, EN_GUILD = 4194305, 8388609
+NL_CHANNEL, EN_CHANNEL = 2001, 3001
+MOD_ROLE_NL, MOD_ROLE_EN = 5001, 5002
+
+LONG_TITLE = "Bitcoin " + "record after record as ETF inflows keep coming " * 7  # ~340 chars
+
+
+def rss(title: str, items: list[tuple[str, str, str]], language: str) -> bytes:
+    """A WordPress-shaped RSS document with items published in the last hours."""
+    now = datetime.now(UTC)
+    parts = []
+    for n, (headline, link, body) in enumerate(items):
+        when = format_datetime(now - timedelta(hours=n + 1))
+        parts.append(
+            f"<item><title>{escape(headline)}</title><link>{escape(link)}</link>"
+            f"<guid isPermaLink='false'>{escape(link)}</guid><pubDate>{when}</pubDate>"
+            f"<description><![CDATA[<p>{body}</p>]]></description></item>"
+        )
+    return (
+        f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
+        f"<title>{escape(title)}</title><link>https://example.org/</link>"
+        f"<language>{language}</language>{''.join(parts)}</channel></rss>"
+    ).encode()
+
+
+EN_ITEMS = [
+    (
+        "Bitcoin surges past $100,000 as ETF inflows hit record",
+        "https://en.example/btc-100k",
+        "Bitcoin rallied to a new all-time high on Tuesday as spot ETF inflows hit a record.",
+    ),
+    (
+        "@everyone Ethereum exchange hacked, $50 million drained",
+        "https://en.example/eth-hack",
+        "Attackers drained $50 million in ether from a hot wallet; withdrawals are paused.",
+    ),
+    (LONG_TITLE, "https://en.example/long", "A very long headline for the embed limits."),
+    (
+        "Solana network stalls again as validators restart",
+        "https://en.example/sol-outage",
+        "Solana block production halted for two hours before validators restarted the chain.",
+    ),
+]
+NL_ITEMS = [
+    (
+        "Bitcoin stijgt naar recordhoogte boven 100.000 dollar",
+        "https://nl.example/bitcoin-record",
+        "De koers van bitcoin brak dinsdag door de 100.000 dollar dankzij instroom in ETF's.",
+    ),
+    (
+        "XRP koers daalt na uitspraak van de rechter",
+        "https://nl.example/xrp-daalt",
+        "De XRP koers daalde fors nadat de rechter de zaak tegen Ripple heropende.",
+    ),
+]
+
+
+EXTRA_ITEMS = [
+    (
+        "Cardano upgrade goes live on mainnet",
+        "https://extra.example/ada-upgrade",
+        "The Cardano hard fork went live on Tuesday without incident.",
+    ),
+]
+
+
+@dataclass
+class FeedServer:
+    base: str
+    docs: dict[str, bytes]
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}"
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    docs = {
+        "en.rss": rss("English Crypto Daily", EN_ITEMS, "en"),
+        "nl.rss": rss("Crypto Nieuws NL", NL_ITEMS, "nl"),
+        "page.html": b"<!doctype html><html><body>not a feed</body></html>",
+        "extra.rss": rss("Altcoin Weekly", EXTRA_ITEMS, "en"),
+    }
+
+    async def serve(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in docs:
+            raise web.HTTPNotFound()
+        kind = "text/html" if name.endswith(".html") else "application/rss+xml"
+        return web.Response(body=docs[name], content_type=kind)
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield FeedServer(f"http://127.0.0.1:{port}", docs)
+    finally:
+        await runner.cleanup()
+
+
+def world() -> list[Guild]:
+    return [
+        Guild(
+            id=NL_GUILD,
+            name="Crypto NL",
+            owner_id=OWNER.id,
+            preferred_locale="nl",
+            channels=[Channel(NL_CHANNEL, "algemeen")],
+            roles=[Role(MOD_ROLE_NL, "mods", permissions=int(Perm.MANAGE_GUILD))],
+            members=[Member(OWNER), Member(ADMIN, roles=[MOD_ROLE_NL]), Member(ALICE)],
+        ),
+        Guild(
+            id=EN_GUILD,
+            name="Crypto EN",
+            owner_id=OWNER.id,
+            preferred_locale="en-US",
+            channels=[Channel(EN_CHANNEL, "general")],
+            roles=[Role(MOD_ROLE_EN, "mods", permissions=int(Perm.MANAGE_GUILD))],
+            members=[Member(OWNER), Member(ADMIN, roles=[MOD_ROLE_EN]), Member(ALICE)],
+        ),
+    ]
+
+
+@dataclass
+class Running:
+    fake: FakeDiscord
+    bot: CryptoBot
+    services: Services
+    settings: Settings
+    feeds: FeedServer
+
+
+def bot_settings(tmp_path: Path, fake: FakeDiscord, feeds: FeedServer, **extra: object) -> Settings:
+    feeds_file = tmp_path / "feeds.toml"
+    en, nl = feeds.url("en.rss"), feeds.url("nl.rss")
+    feeds_file.write_text(
+        f"[[feeds]]\nname = 'English Crypto Daily'\nurl = '{en}'\nlanguage = 'en'\n\n"
+        f"[[feeds]]\nname = 'Crypto Nieuws NL'\nurl = '{nl}'\nlanguage = 'nl'\n"
+    )
+    values: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "discord_api_base": fake.api_base,
+        "discord_gateway_url": fake.gateway_url,
+        "discord_token": SecretStr(fake.token),
+        "pipeline_enabled": False,
+        "feeds_file": feeds_file,
+        "sentiment_backend": "lexicon",
+    }
+    values.update(extra)
+    return load_settings(**values)
+
+
+@pytest.fixture
+def restore_endpoints() -> AsyncIterator[None]:
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    yield
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+async def start_bot(settings: Settings, services: Services) -> tuple[CryptoBot, asyncio.Task]:
+    configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    bot = create_bot(services, guild_ready_timeout=0.02)
+    task = asyncio.create_task(bot.start(settings.require_token()))
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait({task, ready}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # re-raise why start() ended
+    assert ready in done, "bot did not become ready"
+    return bot, task
+
+
+async def stop_bot(bot: CryptoBot, task: asyncio.Task) -> None:
+    await bot.close()
+    await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def running(
+    tmp_path: Path, feed_server: FeedServer, restore_endpoints: None
+) -> AsyncIterator[Running]:
+    async with FakeDiscord(world()) as fake:
+        settings = bot_settings(tmp_path, fake, feed_server)
+        async with open_services(settings) as services:
+            await pipeline_pass(services)
+            await ensure_bundled_history(services.db, settings)
+            bot, task = await start_bot(settings, services)
+            try:
+                yield Running(fake, bot, services, settings, feed_server)
+            finally:
+                await stop_bot(bot, task)
+        assert fake.unhandled == []
+
+
+Check = Callable[[object], bool]
