@@ -67,6 +67,8 @@ Scope = Callable[[sa.Table], sa.ColumnElement[bool]]
 # Tolerated clock difference between processes when searching history for an earlier post.
 _HISTORY_SLACK = timedelta(minutes=5)
 _COMPOSE_RETRY = timedelta(minutes=1)
+# Hand the event loop back this often while walking many subscriptions or claims.
+_YIELD_EVERY = 100
 
 
 def shard_scope(shard_ids: Sequence[int], shard_count: int) -> Scope:
@@ -92,6 +94,7 @@ class DeliveryPolicy:
     backoff_base: float = 2.0
     backoff_cap: float = 60.0
     alert_window: timedelta = timedelta(hours=72)
+    batch: int = 250  # due subscriptions read and claimed per step
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -128,6 +131,30 @@ class DeliveryReport:
     @property
     def delivered(self) -> int:
         return self.sent + self.recovered
+
+
+class _Tick:
+    """One `run_due` call's digests: composed on first need, once per language."""
+
+    def __init__(self, compose: Composer, now: datetime, report: DeliveryReport) -> None:
+        self._compose = compose
+        self._now = now
+        self._report = report
+        self._tasks: dict[Language, asyncio.Task[Digest | None]] = {}
+
+    async def _build(self, language: Language) -> Digest | None:
+        try:
+            digest = await self._compose(language, self._now)
+        except Exception:
+            log.exception("composing the %s digest failed", language)
+            return None
+        self._report.composed.append(language)
+        return digest
+
+    async def digest(self, language: Language) -> Digest | None:
+        if language not in self._tasks:
+            self._tasks[language] = asyncio.create_task(self._build(language))
+        return await self._tasks[language]
 
 
 @dataclass(frozen=True)
@@ -167,46 +194,82 @@ class DeliveryEngine:
         self._scope = scope
         self._semaphore = asyncio.Semaphore(self.policy.concurrency)
 
+    @property
+    def db(self) -> Database:
+        return self._db
+
     def _where(self, subs: sa.Table) -> sa.ColumnElement[bool] | None:
         return self._scope(subs) if self._scope else None
 
     # --- digests --------------------------------------------------------------------------
 
     async def run_due(self, now: datetime | None = None) -> DeliveryReport:
-        """Claim and send every digest due at `now`, and finish ones a crash left open."""
+        """Claim and send every digest due at `now`, and finish ones a crash left open.
+
+        Due subscriptions are claimed in batches and each batch starts sending before the
+        next is read, so no single step of the event loop handles thousands of rows.
+        """
         now = now or self._clock()
         report = DeliveryReport()
-        lease = self.policy.lease
+        tick = _Tick(self._compose, now, report)
+        jobs: list[asyncio.Task[None]] = []
         recovered = await ledger.take_over(
             self._db,
             digest_deliveries,
             digest_subscriptions,
             now=now,
-            lease=lease,
+            lease=self.policy.lease,
             scope=self._where(digest_subscriptions),
         )
-        claims = recovered + await self._claim_due(now, report)
-        if not claims:
-            return report
-        live = [c for c in claims if now - c.run_at <= self.policy.grace]
-        languages = {c.id: await self._language_of(c.guild_id) for c in live}
-        digests: dict[Language, Digest | None] = {}
-        for language in sorted(set(languages.values())):
-            try:
-                digests[language] = await self._compose(language, now)
-                report.composed.append(language)
-            except Exception:
-                log.exception("composing the %s digest failed", language)
-                digests[language] = None
-        jobs = []
-        for claim in claims:
+        try:
+            await self._dispatch(recovered, now, tick, report, jobs)
+            after_id = 0
+            while True:
+                subs = await self._due_batch(now, after_id)
+                if not subs:
+                    break
+                after_id = subs[-1].id
+                claims = await self._claim_due(subs, now, report)
+                await self._dispatch(claims, now, tick, report, jobs)
+                if len(subs) < self.policy.batch:
+                    break
+            await asyncio.gather(*jobs)
+        except BaseException:
+            # Shutting down (or failing) mid-tick: stop the sends; their rows stay 'sending'
+            # and the next start resolves them through find_sent.
+            for job in jobs:
+                job.cancel()
+            raise
+        if jobs or report.skipped:
+            log.info(
+                "digests: %d sent, %d recovered, %d deferred, %d failed, %d skipped",
+                report.sent,
+                report.recovered,
+                report.deferred,
+                report.failed,
+                report.skipped,
+            )
+        return report
+
+    async def _dispatch(
+        self,
+        claims: list[Claim],
+        now: datetime,
+        tick: _Tick,
+        report: DeliveryReport,
+        jobs: list[asyncio.Task[None]],
+    ) -> None:
+        """Attach each claim's message (composed once per language) and start sending it."""
+        for n, claim in enumerate(claims, 1):
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             message = None
-            wanted = languages.get(claim.id)
-            if wanted is not None:
-                composed = digests[wanted]
+            if now - claim.run_at <= self.policy.grace:  # else only resolve what happened
+                composed = await tick.digest(await self._language_of(claim.guild_id))
                 if composed is None:
                     retry_at = now + _COMPOSE_RETRY
-                    jobs.append(self._release(_DIGEST, claim, retry_at, "compose failed"))
+                    await self._release(_DIGEST, claim, retry_at, "compose failed")
+                    report.deferred += 1
                     continue
                 day = claim.local_date or composed.day
                 message = DigestMessage(
@@ -216,29 +279,30 @@ class DeliveryEngine:
                     claim.subscription_id,
                     day,
                 )
-            jobs.append(self._deliver(_DIGEST, claim, message, report))
-        await asyncio.gather(*jobs)
-        log.info(
-            "digests: %d sent, %d recovered, %d deferred, %d failed, %d skipped",
-            report.sent,
-            report.recovered,
-            report.deferred,
-            report.failed,
-            report.skipped,
-        )
-        return report
+            jobs.append(asyncio.create_task(self._deliver(_DIGEST, claim, message, report)))
 
-    async def _claim_due(self, now: datetime, report: DeliveryReport) -> list[Claim]:
+    async def _due_batch(self, now: datetime, after_id: int) -> list[DigestSubscription]:
         t = digest_subscriptions
-        query = sa.select(t).where(t.c.enabled.is_(True), t.c.next_run_at <= now)
+        query = (
+            sa.select(t)
+            .where(t.c.enabled.is_(True), t.c.next_run_at <= now, t.c.id > after_id)
+            .order_by(t.c.id)
+            .limit(self.policy.batch)
+        )
         if (scope := self._where(t)) is not None:
             query = query.where(scope)
         async with self._db.connection() as conn:
-            subs = [DigestSubscription.from_row(r) for r in await conn.execute(query)]
-        if not subs:
-            return []
+            rows = (await conn.execute(query)).all()
+        return [DigestSubscription.from_row(r) for r in rows]
+
+    async def _claim_due(
+        self, subs: list[DigestSubscription], now: datetime, report: DeliveryReport
+    ) -> list[Claim]:
+        t = digest_subscriptions
         rows, updates = [], []
-        for sub in subs:
+        for n, sub in enumerate(subs, 1):
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             zone = sub.zone
             updates.append({"sid": sub.id, "next": next_run(sub.local_time, zone, now)})
             slot = latest_slot(sub.local_time, zone, now)
