@@ -8,7 +8,9 @@ Words carry one of these roles (word lists in bot/data/sentiment/lexicon_*.txt):
   so a direction is read against the object ("loss narrows", "werkloosheid daalt" are good
   news). An object alone counts with its own (small) polarity;
 - negators (not, geen, fails to) flip the next term, or in Dutch word order the previous one;
-- intensifiers and diminishers (sharply, fors, licht) scale the next term.
+- intensifiers and diminishers (sharply, fors, licht) scale the next term;
+- quantities (more, fewer, meer, minder) apply to the next polar term or object: "minder
+  faillissementen", "fewer defaults", "less severe recession" are good news.
 
 Headlines are split into clauses at commas, semicolons and contrast words: after "but"/"maar"
 the second clause weighs more, after "despite"/"ondanks" less. Questions are hedged. Dutch
@@ -31,8 +33,8 @@ BACKEND_NAME = "lexicon"
 LEXICON_VERSION = "lexicon-v1"
 
 # Roles of lexicon entries.
-POL, UP, DOWN, OBJ, NEG, INT = "pol", "up", "down", "obj", "neg", "int"
-_SECTIONS = {POL, UP, DOWN, OBJ, NEG, INT}
+POL, UP, DOWN, OBJ, NEG, INT, QTY = "pol", "up", "down", "obj", "neg", "int", "qty"
+_SECTIONS = {POL, UP, DOWN, OBJ, NEG, INT, QTY}
 
 # |raw score| above this is polar (chosen on the first part of the dev data only).
 THRESHOLD = 0.6
@@ -40,6 +42,7 @@ NEGATION_AHEAD = 3  # tokens after a negator it can reach
 NEGATION_BEHIND = 2  # Dutch: "groeit niet", "valt niet tegen"
 INTENSIFIER_AHEAD = 2
 INTENSIFIER_BEHIND = 1
+QUANTITY_AHEAD = 3
 QUESTION_FACTOR = 0.6
 MIN_COMPOUND_HEAD = 4
 MIN_COMPOUND_PREFIX = 3
@@ -257,18 +260,38 @@ def _clause_score(hits: list[_Hit], negs: list[int]) -> float:
             signs[target] = -signs[target]
     polar = 0.0
     for k, h in enumerate(hits):
+        if h.role != QTY:
+            continue
+        # "meer banen", "minder diepe recessie": more or less of the next term.
+        target = next(
+            (
+                j
+                for j in range(k + 1, len(hits))
+                if hits[j].pos <= h.pos + QUANTITY_AHEAD and hits[j].role in (POL, OBJ)
+            ),
+            None,
+        )
+        if target is None:  # read as a plain movement ("werkloosheid: meer" is rare)
+            hits[k] = _Hit(h.pos, UP if h.weight > 0 else DOWN, abs(h.weight))
+            continue
+        t = hits[target]
+        strength = max(abs(t.weight), abs(h.weight)) * factors[target]
+        sign = (1.0 if h.weight > 0 else -1.0) * (1.0 if t.weight * signs[target] >= 0 else -1.0)
+        polar += sign * strength * signs[k]
+        hits[target] = _Hit(t.pos, INT, 1.0)  # consumed: counts no more on its own
+    for k, h in enumerate(hits):
         if h.role != INT:
             continue
         # An intensifier scales the next polar term or movement, else the one just before.
         ahead = [
             j
             for j in range(k + 1, len(hits))
-            if hits[j].pos <= h.pos + INTENSIFIER_AHEAD and hits[j].role in (POL, UP, DOWN)
+            if hits[j].pos <= h.pos + INTENSIFIER_AHEAD and hits[j].role in (POL, UP, DOWN, OBJ)
         ]
         behind = [
             j
             for j in range(k)
-            if hits[j].pos >= h.pos - INTENSIFIER_BEHIND and hits[j].role in (POL, UP, DOWN)
+            if hits[j].pos >= h.pos - INTENSIFIER_BEHIND and hits[j].role in (POL, UP, DOWN, OBJ)
         ]
         if ahead:
             factors[ahead[0]] *= h.weight
@@ -285,16 +308,18 @@ def _clause_score(hits: list[_Hit], negs: list[int]) -> float:
         elif h.role in (UP, DOWN):
             value = value if h.role == UP else -value
             if objects:
-                # A movement is read against what moves (the nearest object, the one before
-                # on a tie): falling losses are good news, a falling price is not.
-                nearest = min(objects, key=lambda j: (abs(hits[j].pos - h.pos), hits[j].pos))
+                # A movement is read against what moves: falling losses are good news, a
+                # falling price is not. Headlines put the subject first, so the nearest
+                # object before the movement wins, else the nearest after it.
+                before = [j for j in objects if hits[j].pos <= h.pos]
+                nearest = before[-1] if before else objects[0]
                 used.add(nearest)
                 if hits[nearest].weight * signs[nearest] < 0:
                     value = -value
             polar += value
     for k in objects:
         if k not in used:
-            polar += hits[k].weight * signs[k]
+            polar += hits[k].weight * signs[k] * factors[k]
     return polar
 
 

@@ -104,3 +104,23 @@ def test_parse_lexicon_format() -> None:
         parse_lexicon(["[nope]"])
     with pytest.raises(ValueError, match="expected"):
         parse_lexicon(["[pol]", "crash"])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Meer banen in de bouw", "nl", "bullish"),
+        ("Meer werklozen in oktober", "nl", "bearish"),
+        ("IMF rekent op minder diepe recessie", "nl", "bullish"),
+        ("Fewer defaults on crypto loans", "en", "bullish"),
+        ("More hacks hit DeFi protocols", "en", "bearish"),
+    ],
+)
+def test_quantities_apply_to_the_next_term(text: str, language: str, expected: str) -> None:
+    assert label(text, language) == expected
+
+
+def test_movement_reads_against_the_subject_before_it() -> None:
+    # "falls" belongs to bitcoin (before it), "grow" to fears (before it): both bad news.
+    assert label("Bitcoin falls as fears grow") == "bearish"
+    assert label("Rupee hits 3-week high on debt-related dollar inflows") == "bullish"
