@@ -43,7 +43,12 @@ def report_table(report: IngestReport) -> str:
     header = [_("Feed"), _("Status"), _("Entries"), _("New"), _("Note")]
     rows = [header]
     for r in sorted(report.feeds, key=lambda r: r.feed.name.lower()):
-        note = r.error or (_("backlog, stored as old news") if r.backlog and r.new else "")
+        notes = [r.error] if r.error else []
+        if r.backlog and r.new:
+            notes.append(_("backlog, stored as old news"))
+        if r.warning:
+            notes.append(_("malformed, read anyway"))
+        note = "; ".join(notes)
         rows.append([r.feed.name, status_label(r.status), str(r.entries), str(r.new), note])
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [

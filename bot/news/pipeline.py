@@ -27,6 +27,7 @@ class FeedReport:
     entries: int = 0  # entries in the document
     new: int = 0  # articles stored for the first time
     backlog: bool = False  # first fetch of the feed: stored as old news
+    warning: str | None = None  # the document was malformed but readable
     error: str | None = None
     next_fetch_at: datetime | None = None
 
@@ -49,14 +50,21 @@ class IngestReport:
 Progress = Callable[[FeedReport, int, int], None]  # (report, done, total)
 
 
-def _digest(result: FetchResult, feed: Feed, now: datetime) -> tuple[int, list[Article]]:
+@dataclass(frozen=True)
+class _Digest:
+    entries: int
+    articles: list[Article]
+    warning: str | None
+
+
+def _digest(result: FetchResult, feed: Feed, now: datetime) -> _Digest:
     """Parse and normalise in one worker-thread call (both are CPU work)."""
     assert result.body is not None
     parsed = parse_bytes(result.body, result.headers)
     articles = normalize_entries(
         parsed.entries, source=feed.name, declared_language=feed.language, now=now
     )
-    return len(parsed.entries), articles
+    return _Digest(len(parsed.entries), articles, parsed.warning)
 
 
 async def ingest(
@@ -94,17 +102,17 @@ async def ingest(
                 feed, "skipped", error=state.last_error, next_fetch_at=state.next_fetch_at
             )
         result = await fetch(feed.url, state.conditional)
-        entries, batch = 0, list[Article]()
+        digest = _Digest(0, [], None)
         if result.status is FetchStatus.OK:
             try:
-                entries, batch = await asyncio.to_thread(_digest, result, feed, now)
+                digest = await asyncio.to_thread(_digest, result, feed, now)
             except FeedUnreadable as exc:
                 result = FetchResult(FetchStatus.FAILING, url=result.url, error=exc.reason)
         backlog = not state.initialized
         async with store_lock:
             new = 0
             if result.status is FetchStatus.OK:
-                new = await store_articles(db, feed.id, batch, now=now, backlog=backlog)
+                new = await store_articles(db, feed.id, digest.articles, now=now, backlog=backlog)
             after = advance(state, result, now=now, interval=interval)
             if result.status is FetchStatus.OK:
                 after = replace(after, initialized=True)
@@ -112,9 +120,10 @@ async def ingest(
         return FeedReport(
             feed,
             result.status.value,
-            entries=entries,
+            entries=digest.entries,
             new=new,
             backlog=backlog and result.status is FetchStatus.OK,
+            warning=digest.warning,
             error=result.error,
             next_fetch_at=after.next_fetch_at,
         )

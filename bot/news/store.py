@@ -13,7 +13,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +26,9 @@ from bot.storage import Database
 from bot.storage.types import UTCDateTime
 
 _CHUNK = 500  # bound on IN (...) lists
+# Items already this old when first seen are old news (a feed back after an outage, a site
+# republishing its archive): stored, but marked as backlog so nothing alerts on them.
+STALE_AFTER = timedelta(hours=24)
 
 
 def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
@@ -36,7 +39,9 @@ async def store_articles(
     db: Database, feed_id: int, batch: Sequence[Article], *, now: datetime, backlog: bool
 ) -> int:
     """Insert the articles not stored yet (same feed GUID or same canonical link: skipped).
-    Returns how many were new."""
+
+    `backlog` (the feed's first fetch) marks them all as old news; otherwise only those
+    older than STALE_AFTER are. Returns how many were new."""
     async with db.begin() as conn:
         seen_links: set[str] = set()
         seen_guids: set[str] = set()
@@ -75,7 +80,7 @@ async def store_articles(
                     "published_at": a.published_at,
                     "fetched_at": now,
                     "date_estimated": a.date_estimated,
-                    "is_backlog": backlog,
+                    "is_backlog": backlog or a.published_at < now - STALE_AFTER,
                     "story_id": None,
                 }
                 for a in fresh

@@ -164,6 +164,29 @@ async def test_first_fetch_is_backlog_later_items_are_not(services: Services) ->
     assert sum(r.is_backlog for r in rows) == 5
 
 
+async def test_items_first_seen_long_after_publication_are_backlog(services: Services) -> None:
+    feed = FeedSpec("Newsbit", "https://newsbit.nl/feed/", "nl")
+    documents = {"doc": saved("newsbit_nl_sample.rss")}
+
+    async def fetch(url: str, conditional: Conditional) -> FetchResult:
+        return FetchResult(FetchStatus.OK, body=documents["doc"], url=url)
+
+    await ingest(services, feeds=[feed], fetcher=fetch, now=NOW)
+    # Back after a week away: an item from a week ago appears for the first time.
+    old_item = (
+        b"<item><title>Oud nieuws over ether</title><link>https://newsbit.nl/oud/</link>"
+        b"<pubDate>Sat, 06 Dec 2025 07:30:00 +0000</pubDate></item>"
+    )
+    documents["doc"] = documents["doc"].replace(b"<item>", old_item + b"<item>", 1)
+    report = await ingest(services, feeds=[feed], fetcher=fetch, now=NOW + timedelta(hours=1))
+    assert report.feeds[0].new == 1 and not report.feeds[0].backlog
+    async with services.db.connection() as conn:
+        flag = await conn.scalar(
+            sa.select(articles.c.is_backlog).where(articles.c.link == "https://newsbit.nl/oud/")
+        )
+    assert flag is True
+
+
 async def test_entries_without_dates_get_the_first_seen_time(services: Services) -> None:
     fetcher = FileFetcher({"https://uol.example/feed": FEEDS / "uol-noticias_pt_nodate.rss"})
     feed = FeedSpec("UOL", "https://uol.example/feed", "en")
