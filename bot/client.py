@@ -8,6 +8,7 @@ belong to the launcher, which closes them after the bot.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -33,6 +34,7 @@ EXTENSIONS = (
     "cogs.language",
     "cogs.feeds",
     "cogs.about",
+    "cogs.digest",
 )
 
 Job = Callable[[], Awaitable[None]]
@@ -57,6 +59,8 @@ def minimal_intents() -> discord.Intents:
 class CryptoBot(commands.Bot):
     def __init__(self, services: Services, *, jobs: dict[str, Job] | None = None, **kwargs: Any):
         kwargs.setdefault("guild_ready_timeout", 2.0)
+        # Never sleep minutes inside discord.py on a 429: callers (deliveries) retry later.
+        kwargs.setdefault("max_ratelimit_timeout", 30.0)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=minimal_intents(),
@@ -80,6 +84,10 @@ class CryptoBot(commands.Bot):
         await self.sync_commands_if_changed()
         for name, job in self._jobs.items():
             self._tasks.append(asyncio.create_task(_supervised(name, job), name=name))
+        # Start-up objects (model, catalogs, cached history) live for the whole process: move
+        # them out of the collector's reach so full collections stay short (loop stalls).
+        gc.collect()
+        gc.freeze()
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync only when the payload (definitions and translations) differs from the last one.

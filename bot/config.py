@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     # Run the feed/market/scoring jobs inside the bot process (the default for small installs).
     pipeline_enabled: bool = True
+    # Deliver due digests and breakout alerts from this process.
+    deliveries_enabled: bool = True
     # How many feeds of its own a server may add with /feeds add.
     guild_feed_limit: int = Field(default=10, ge=0, le=100)
     # Let /feeds add fetch private/loopback addresses (self-hosted feeds, tests). Off: SSRF guard.
@@ -73,13 +75,15 @@ class Settings(BaseSettings):
     sentiment_batch_size: int = Field(default=16, ge=1, le=256)
     torch_threads: int = Field(default=0, ge=0, le=64)  # 0: min(2, CPU count)
     hf_cache_dir: Path | None = None  # default: the HuggingFace cache (HF_HOME)
+    # int8 dynamic quantisation of the model's Linear layers: ~3x faster, ~250 MB smaller.
+    sentiment_quantize: bool = True
 
     # Daily digests and breakout alerts (docs/digest.md).
     digest_grace_hours: float = Field(default=6.0, ge=0, le=23)  # late delivery window
     digest_concurrency: int = Field(default=8, ge=1, le=50)  # sends in flight at once
     digest_max_attempts: int = Field(default=5, ge=1, le=20)
     digest_lease_seconds: int = Field(default=120, ge=30, le=3_600)
-    digest_tick_seconds: int = Field(default=30, ge=5, le=300)
+    digest_tick_seconds: float = Field(default=30, ge=0.2, le=300)
     alert_max_age_hours: int = Field(default=72, ge=1, le=720)
 
     @field_validator("default_timezone")

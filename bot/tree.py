@@ -13,25 +13,13 @@ import discord
 from discord import app_commands
 
 from bot.errors import MissingPermission, UserFacingError
-from bot.i18n import N_, _, current_language
+from bot.i18n import _, current_language
+from bot.permissions import permission_label
 
 if TYPE_CHECKING:
     from bot.client import CryptoBot
 
 log = logging.getLogger(__name__)
-
-# Discord's own names for the permissions our commands require, as its Dutch UI shows them.
-PERMISSION_NAMES = {
-    "manage_guild": N_("Manage Server"),
-    "embed_links": N_("Embed Links"),
-    "attach_files": N_("Attach Files"),
-    "send_messages": N_("Send Messages"),
-    "view_channel": N_("View Channel"),
-}
-
-
-def permission_label(name: str) -> str:
-    return _(PERMISSION_NAMES.get(name, name.replace("_", " ").title()))
 
 
 class BotTree(app_commands.CommandTree["CryptoBot"]):

@@ -20,6 +20,7 @@ from bot.digest.schedule import format_time, next_run, parse_time, parse_zone
 from bot.digest.tables import alert_subscriptions, digest_subscriptions
 from bot.errors import BadInput
 from bot.i18n import N_, _
+from bot.permissions import permission_label
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -28,22 +29,6 @@ log = logging.getLogger(__name__)
 CHANNEL_GONE = "channel_gone"
 MISSING_PERMISSION = "missing_permission:"  # + the permission's snake_case name
 FAILING = "failing"
-
-# Discord's names for the permissions a digest needs, as its client shows them.
-PERMISSION_NAMES = {
-    "view_channel": N_("View Channel"),
-    "send_messages": N_("Send Messages"),
-    "send_messages_in_threads": N_("Send Messages in Threads"),
-    "embed_links": N_("Embed Links"),
-    "attach_files": N_("Attach Files"),
-    "read_message_history": N_("Read Message History"),
-}
-
-
-def permission_label(permission: str) -> str:
-    """A permission's display name in the current language ('Embed Links')."""
-    known = PERMISSION_NAMES.get(permission)
-    return _(known) if known else permission.replace("_", " ").title()
 
 
 def missing_permission_reason(permission: str) -> str:

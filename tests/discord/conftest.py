@@ -22,13 +22,15 @@ from bot.config import Settings, load_settings
 from bot.jobs import pipeline_pass
 from bot.launcher import create_bot
 from bot.market.signal import ensure_bundled_history
-from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Perm, Role, User
+from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Overwrite, Perm, Role, User
 
 OWNER = User(1001, "owner")
 ADMIN = User(1002, "mod")
 ALICE = User(1003, "alice")
 NL_GUILD, EN_GUILD = 4194305, 8388609
 NL_CHANNEL, EN_CHANNEL = 2001, 3001
+NL_NO_EMBEDS = 2002  # a channel where @everyone (and so the bot) may not embed links
+NL_DIGEST = 2003
 MOD_ROLE_NL, MOD_ROLE_EN = 5001, 5002
 
 LONG_TITLE = "Bitcoin " + "record after record as ETF inflows keep coming " * 7  # ~340 chars
@@ -138,7 +140,15 @@ def world() -> list[Guild]:
             name="Crypto NL",
             owner_id=OWNER.id,
             preferred_locale="nl",
-            channels=[Channel(NL_CHANNEL, "algemeen")],
+            channels=[
+                Channel(NL_CHANNEL, "algemeen"),
+                Channel(NL_DIGEST, "dagelijks"),
+                Channel(
+                    NL_NO_EMBEDS,
+                    "alleen-tekst",
+                    overwrites=[Overwrite(NL_GUILD, deny=int(Perm.EMBED_LINKS))],
+                ),
+            ],
             roles=[Role(MOD_ROLE_NL, "mods", permissions=int(Perm.MANAGE_GUILD))],
             members=[Member(OWNER), Member(ADMIN, roles=[MOD_ROLE_NL]), Member(ALICE)],
         ),
@@ -208,11 +218,20 @@ async def stop_bot(bot: CryptoBot, task: asyncio.Task) -> None:
 
 
 @pytest.fixture
+def bot_overrides() -> dict[str, object]:
+    """Extra settings for the `running` bot; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
 async def running(
-    tmp_path: Path, feed_server: FeedServer, restore_endpoints: None
+    tmp_path: Path,
+    feed_server: FeedServer,
+    restore_endpoints: None,
+    bot_overrides: dict[str, object],
 ) -> AsyncIterator[Running]:
     async with FakeDiscord(world()) as fake:
-        settings = bot_settings(tmp_path, fake, feed_server)
+        settings = bot_settings(tmp_path, fake, feed_server, **bot_overrides)
         async with open_services(settings) as services:
             await pipeline_pass(services)
             await ensure_bundled_history(services.db, settings)

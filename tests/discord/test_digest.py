@@ -1,0 +1,129 @@
+"""Digests and alerts end to end: subscribe, advance the clock, receive exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.digest.schedule import next_run
+from bot.market.events import SignalEvent, record_signal_events
+from tests.discord.conftest import (
+    ADMIN,
+    ALICE,
+    EN_CHANNEL,
+    EN_GUILD,
+    NL_CHANNEL,
+    NL_DIGEST,
+    NL_GUILD,
+    NL_NO_EMBEDS,
+    Running,
+)
+from tests.discord.test_commands import ask, embed_text
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.fixture
+def bot_overrides() -> dict[str, object]:
+    return {"digest_tick_seconds": 0.2}
+
+
+def advance_clock(running: Running, to: datetime) -> None:
+    """The delivery engine's clock jumps to `to` (the rest of the bot keeps real time)."""
+    engine = running.bot.get_cog("DigestCog").engine  # type: ignore[union-attr]
+    engine._clock = lambda: to
+
+
+async def subscribe(running: Running, guild: int, channel: int, **options: Any) -> Any:
+    return await ask(running, guild, "digest subscribe", {"channel": channel, **options}, ADMIN)
+
+
+async def test_subscribe_refusals(running: Running) -> None:
+    denied = await ask(
+        running, NL_GUILD, "digest subscribe", {"channel": NL_CHANNEL, "time": "08:00"}, ALICE
+    )
+    assert "Server beheren" in denied.content
+    bad_time = await subscribe(running, NL_GUILD, NL_CHANNEL, time="25:61")
+    bad_zone = await subscribe(running, NL_GUILD, NL_CHANNEL, time="08:00", timezone="Mars/Base")
+    no_embeds = await subscribe(running, NL_GUILD, NL_NO_EMBEDS, time="08:00")
+    for reply in (bad_time, bad_zone, no_embeds):
+        assert reply.ephemeral and reply.content.startswith("⚠️")
+    assert "Links insluiten" in no_embeds.content
+    listed = await ask(running, NL_GUILD, "digest list", user=ADMIN)
+    assert listed.content.startswith("Nog geen dagelijkse overzichten")
+
+    ok = await subscribe(running, NL_GUILD, NL_CHANNEL, time="08:00")
+    assert "08:00" in ok.content and "Europe/Amsterdam" in ok.content
+    again = await subscribe(running, NL_GUILD, NL_CHANNEL, time="09:00")
+    assert again.content.startswith("⚠️")
+
+
+async def test_digest_arrives_once_in_each_servers_language(running: Running) -> None:
+    fake = running.fake
+    await subscribe(running, NL_GUILD, NL_CHANNEL, time="08:00")
+    await subscribe(running, EN_GUILD, EN_CHANNEL, time="08:00", timezone="Europe/Amsterdam")
+    listed = await ask(running, NL_GUILD, "digest list", user=ADMIN)
+    assert "08:00 (Europe/Amsterdam)" in listed.content and "volgende" in listed.content
+
+    # The next 08:00 in Amsterdam, one minute later: due now, and today's news is fresh.
+    advance_clock(running, next_run(time(8, 0), AMS, datetime.now(UTC)) + timedelta(minutes=1))
+    nl = await fake.wait_for_message(NL_CHANNEL, timeout=10, source="channel")
+    en = await fake.wait_for_message(EN_CHANNEL, timeout=10, source="channel")
+    nl_text, en_text = embed_text(nl.embeds[0]), embed_text(en.embeds[0])
+    assert "Geen financieel advies" in nl_text or "geen financieel advies" in nl_text
+    assert "not financial advice" in en_text
+    assert nl.pings.nobody and en.pings.nobody
+    assert "Bitcoin stijgt naar recordhoogte" in nl_text
+
+    # More ticks on the same local day post nothing more.
+    with pytest.raises(TimeoutError):
+        await fake.wait_for_message(NL_CHANNEL, timeout=1.0, source="channel")
+    assert len([m for m in fake.messages[NL_CHANNEL] if m.source == "channel"]) == 1
+
+
+async def test_deleted_channel_disables_and_list_says_why(running: Running) -> None:
+    await subscribe(running, NL_GUILD, NL_DIGEST, time="08:00")
+    await running.fake.delete_channel(NL_DIGEST)
+    advance_clock(running, next_run(time(8, 0), AMS, datetime.now(UTC)) + timedelta(minutes=1))
+    for _ in range(50):  # a few delivery ticks
+        listed = await ask(running, NL_GUILD, "digest list", user=ADMIN)
+        if "⛔" in listed.content:
+            break
+        await asyncio.sleep(0.1)
+    assert "⛔" in listed.content and "verwijderd" in listed.content
+
+
+async def test_preview_is_ephemeral_and_translated(running: Running) -> None:
+    reply = await ask(running, NL_GUILD, "digest preview", user=ALICE)
+    assert reply.ephemeral
+    text = embed_text(reply.embeds[0])
+    assert "Russell 2000" in text
+
+
+async def test_breakout_alert_posted_once(running: Running) -> None:
+    done = await ask(running, EN_GUILD, "alerts subscribe", {"channel": EN_CHANNEL}, ADMIN)
+    assert "breakout alerts" in done.content
+    today = datetime.now(UTC).date()
+    event = SignalEvent(
+        key=f"rut:breakout:test-{today}",
+        kind="breakout",
+        series="rut",
+        day=today,
+        payload={
+            "close": 3100.5,
+            "old_record": 3068.42,
+            "breakout_day": today.isoformat(),
+            "old_record_day": date(2026, 8, 14).isoformat(),
+            "record_stood_sessions": 260,
+        },
+    )
+    await record_signal_events(running.services.db, [event], live=True, max_age_days=7)
+    alert = await running.fake.wait_for_message(EN_CHANNEL, timeout=10, source="channel")
+    assert "Russell 2000 breakout" in embed_text(alert.embeds[0])
+    assert "3,100.50" in embed_text(alert.embeds[0])
+    with pytest.raises(TimeoutError):
+        await running.fake.wait_for_message(EN_CHANNEL, timeout=1.0, source="channel")
