@@ -23,6 +23,10 @@ THRESHOLD = 0.4  # weighted cosine needed to call two titles the same story
 # Two stories an article bridges merge only if their own titles are this close: a round-up
 # ("The Daily: Ripple ..., Hex Trust ...") matches two stories without making them one.
 MERGE_THRESHOLD = 0.3
+# A weaker title match still counts when title and summary together agree: rewrites in other
+# words ("Tether wil Juventus overnemen" / "Tether doet bod op Juventus") share the facts.
+CONFIRM_TITLE = 0.2
+CONFIRM_CONTEXT = 0.3
 
 # Function words of both languages plus headline filler that says nothing about the story.
 _STOPWORDS = (
@@ -88,10 +92,23 @@ def title_tokens(title: str) -> frozenset[str]:
 Weigher = Callable[[str], float]
 
 
+def context_tokens(title: str, summary: str) -> frozenset[str]:
+    """Tokens of the title and the summary together (for confirming weaker title matches)."""
+    return title_tokens(title) | title_tokens(summary)
+
+
 def idf(df: Mapping[str, int], n_docs: int) -> Weigher:
     """Inverse document frequency: 'bitcoin' weighs little, 'juventus' a lot."""
     n = n_docs + 1
-    return lambda token: math.log(1 + n / max(1, df.get(token, 0)))
+    cache: dict[str, float] = {}
+
+    def weight(token: str) -> float:
+        value = cache.get(token)
+        if value is None:
+            value = cache[token] = math.log(1 + n / max(1, df.get(token, 0)))
+        return value
+
+    return weight
 
 
 def token_weights(token_sets: Iterable[frozenset[str]]) -> Weigher:
@@ -131,6 +148,7 @@ class StoryCandidate:
     story_id: int
     tokens: frozenset[str]
     published_at: datetime
+    context: frozenset[str] = frozenset()  # title and summary tokens together
 
 
 def match_stories(
@@ -139,19 +157,29 @@ def match_stories(
     candidates: Iterable[StoryCandidate],
     weight: Weigher | None = None,
     *,
+    context: frozenset[str] = frozenset(),
+    context_weight: Weigher | None = None,
     window: timedelta = STORY_WINDOW,
     threshold: float = THRESHOLD,
 ) -> list[int]:
     """Stories within the window whose titles match, best first; empty for a new story.
 
-    More than one: the article bridges stories; see `should_merge`.
+    A title score of CONFIRM_TITLE..threshold counts when the title-plus-summary tokens
+    (`context`) score CONFIRM_CONTEXT. More than one story: see `should_merge`.
     """
     best: dict[int, float] = {}
     for cand in candidates:
-        if abs(published - cand.published_at) > window:
+        if abs(published - cand.published_at) > window or best.get(cand.story_id, 0) >= 1:
             continue
         score = similarity(tokens, cand.tokens, weight)
-        if score >= threshold and score > best.get(cand.story_id, 0.0):
+        if score < threshold and not (
+            score >= CONFIRM_TITLE
+            and context
+            and cand.context
+            and similarity(context, cand.context, context_weight) >= CONFIRM_CONTEXT
+        ):
+            continue
+        if score > best.get(cand.story_id, 0.0):
             best[cand.story_id] = score
     return sorted(best, key=lambda sid: (-best[sid], sid))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,6 +112,7 @@ class StoryIndex:
 
     candidates: list[dedupe.StoryCandidate] = field(default_factory=list)
     df: Counter[str] = field(default_factory=Counter)
+    context_df: Counter[str] = field(default_factory=Counter)
     # token -> positions in `candidates`: only titles that share tokens are compared.
     postings: dict[str, list[int]] = field(default_factory=dict)
     parent: dict[int, int] = field(default_factory=dict)
@@ -126,11 +127,14 @@ class StoryIndex:
         position = len(self.candidates)
         self.candidates.append(candidate)
         self.df.update(candidate.tokens)
+        self.context_df.update(candidate.context)
         for token in candidate.tokens:
             self.postings.setdefault(token, []).append(position)
         self.members.setdefault(self.find(candidate.story_id), []).append(candidate.tokens)
 
-    def match(self, tokens: frozenset[str], published: datetime) -> list[int]:
+    def match(
+        self, tokens: frozenset[str], published: datetime, context: frozenset[str]
+    ) -> list[int]:
         shared: Counter[int] = Counter()
         for token in tokens:
             shared.update(self.postings.get(token, ()))
@@ -138,11 +142,16 @@ class StoryIndex:
         for i, n in shared.items():
             if n >= dedupe.MIN_SHARED:
                 cand = self.candidates[i]
-                near.append(
-                    dedupe.StoryCandidate(self.find(cand.story_id), cand.tokens, cand.published_at)
-                )
-        weight = dedupe.idf(self.df, len(self.candidates))
-        return dedupe.match_stories(tokens, published, near, weight)
+                near.append(replace(cand, story_id=self.find(cand.story_id)))
+        n = len(self.candidates)
+        return dedupe.match_stories(
+            tokens,
+            published,
+            near,
+            dedupe.idf(self.df, n),
+            context=context,
+            context_weight=dedupe.idf(self.context_df, n),
+        )
 
     def related(self, a: int, b: int) -> bool:
         weight = dedupe.idf(self.df, len(self.candidates))
@@ -156,8 +165,14 @@ class StoryIndex:
     def build(cls, rows: Sequence[Any]) -> StoryIndex:
         index = cls()
         for row in rows:
-            tokens = dedupe.title_tokens(row.title)
-            index.add(dedupe.StoryCandidate(row.story_id, tokens, row.published_at))
+            index.add(
+                dedupe.StoryCandidate(
+                    row.story_id,
+                    dedupe.title_tokens(row.title),
+                    row.published_at,
+                    dedupe.context_tokens(row.title, row.summary),
+                )
+            )
         return index
 
 
@@ -167,7 +182,11 @@ async def cluster_pending(db: Database) -> int:
         pending = (
             await conn.execute(
                 sa.select(
-                    articles.c.id, articles.c.title, articles.c.language, articles.c.published_at
+                    articles.c.id,
+                    articles.c.title,
+                    articles.c.summary,
+                    articles.c.language,
+                    articles.c.published_at,
                 )
                 .where(articles.c.story_id.is_(None))
                 .order_by(articles.c.published_at, articles.c.id)
@@ -178,7 +197,12 @@ async def cluster_pending(db: Database) -> int:
         since = pending[0].published_at - dedupe.STORY_WINDOW
         recent = (
             await conn.execute(
-                sa.select(articles.c.story_id, articles.c.title, articles.c.published_at)
+                sa.select(
+                    articles.c.story_id,
+                    articles.c.title,
+                    articles.c.summary,
+                    articles.c.published_at,
+                )
                 .where(articles.c.published_at >= since, articles.c.story_id.is_not(None))
                 .order_by(articles.c.published_at, articles.c.id)
             )
@@ -198,7 +222,8 @@ def _plan(
     created: dict[int, Any] = {}  # provisional key -> (row, tokens)
     for row in pending:
         tokens = dedupe.title_tokens(row.title)
-        matches = index.match(tokens, row.published_at)
+        context = dedupe.context_tokens(row.title, row.summary)
+        matches = index.match(tokens, row.published_at, context)
         if matches:
             key = matches[0]
             for other in matches[1:]:
@@ -208,7 +233,7 @@ def _plan(
             key = -(len(created) + 1)
             created[key] = (row, tokens)
         assigned.append((row.id, key))
-        index.add(dedupe.StoryCandidate(key, tokens, row.published_at))
+        index.add(dedupe.StoryCandidate(key, tokens, row.published_at, context))
     return index, assigned, created
 
 

@@ -103,3 +103,30 @@ def test_clusters_on_real_feeds_of_one_day() -> None:
     )
     # Far fewer stories than articles, but most articles stand alone.
     assert len(items) * 0.6 < len(set(story_of.values())) < len(items)
+
+
+def test_summaries_confirm_a_weaker_title_match() -> None:
+    """Two Dutch rewrites share only 'Tether' and 'Juventus' in the title; the summaries
+    agree on the facts (a bid, 1 billion euros, already a shareholder)."""
+    title_a = "Tether wil Italiaanse voetbalclub Juventus overnemen"
+    summary_a = (
+        "Stablecoin-uitgever Tether heeft een bod gedaan op de Italiaanse voetbalclub Juventus. "
+        "Het bedrijf is al minderheidsaandeelhouder en wil 1 miljard euro investeren."
+    )
+    title_b = "Tether doet bod op Juventus: “Bereid 1 miljard euro te investeren”"
+    summary_b = "Tether wil voetbalclub Juventus kopen. Het bedrijf bezit al een belang in de club."
+    cand = StoryCandidate(3, title_tokens(title_a), T0, dedupe.context_tokens(title_a, summary_a))
+    tokens = title_tokens(title_b)
+    assert dedupe.CONFIRM_TITLE <= similarity(tokens, cand.tokens) < dedupe.THRESHOLD
+    assert match_stories(tokens, T0, [cand]) == []  # title alone: not enough
+    context = dedupe.context_tokens(title_b, summary_b)
+    assert match_stories(tokens, T0, [cand], context=context) == [3]
+    # Another story about the same names: the title overlaps as much, the facts do not.
+    title_c = "Juventus-fans boos: supporters willen Tether niet als shirtsponsor van de ploeg"
+    summary_c = (
+        "Supporters protesteren tegen de nieuwe sponsor op het shirt van de ploeg uit Turijn."
+    )
+    tokens_c = title_tokens(title_c)
+    assert dedupe.CONFIRM_TITLE <= similarity(tokens_c, cand.tokens) < dedupe.THRESHOLD
+    context_c = dedupe.context_tokens(title_c, summary_c)
+    assert match_stories(tokens_c, T0, [cand], context=context_c) == []
