@@ -10,12 +10,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Services
+from bot.news.cluster import cluster_pending
 from bot.news.feeds import Feed, FeedSpec, enabled_feeds, load_feeds, sync_feeds
 from bot.news.fetch import Fetcher, FetchResult, FetchStatus, HttpFetcher
 from bot.news.normalize import Article, normalize_entries
 from bot.news.parse import FeedUnreadable, parse_bytes
 from bot.news.state import advance, load_states, save_state
-from bot.news.store import cluster_pending, store_articles
+from bot.news.store import store_articles
 
 log = logging.getLogger(__name__)
 
