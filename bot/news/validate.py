@@ -142,15 +142,25 @@ async def check_feed_url(
     max_bytes: int,
     allow_private: bool = False,
     resolver: Resolver = resolve,
+    time_limit: float = 30.0,
 ) -> FeedCheck:
     """Fetch and parse `url` once; raise a FeedUrlError subclass saying why it cannot be added.
 
     `allow_private` lets self-hosters and tests on 127.0.0.1 through; `resolver` can be
-    replaced in tests (the default uses the system resolver).
+    replaced in tests (the default uses the system resolver). `time_limit` (seconds) bounds
+    the whole check, redirects and a slowly trickling body included.
     """
-    final, body, content_type = await _download(
-        http, url.strip(), max_bytes=max_bytes, allow_private=allow_private, resolver=resolver
-    )
+    try:
+        async with asyncio.timeout(time_limit):
+            final, body, content_type = await _download(
+                http,
+                url.strip(),
+                max_bytes=max_bytes,
+                allow_private=allow_private,
+                resolver=resolver,
+            )
+    except TimeoutError:
+        raise FeedUrlUnreachable("timeout") from None
     if not looks_like_feed(body, content_type):
         raise FeedUrlNotAFeed(content_type or "unknown content")
     try:

@@ -136,3 +136,16 @@ async def test_bad_feeds_are_refused_with_a_reason(
                 http, fault_server.url(path), max_bytes=max_bytes, allow_private=True
             )
     assert err.value.reason == reason
+
+
+async def test_a_trickling_server_cannot_hold_the_check(fault_server: FaultServer) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        with pytest.raises(FeedUrlError) as err:
+            await check_feed_url(
+                http,
+                fault_server.url("/trickle"),
+                max_bytes=100_000,
+                allow_private=True,
+                time_limit=0.5,
+            )
+    assert err.value.reason == "unreachable" and err.value.detail == "timeout"
