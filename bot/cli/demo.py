@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -108,6 +109,9 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
+    if not getattr(args, "log_level", None):
+        # The demo talks to a person: progress lines, not INFO logs (--log-level brings them).
+        logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     if args.data_dir is not None:
         return asyncio.run(run_demo(demo_settings(settings, args.data_dir)))
     with tempfile.TemporaryDirectory(prefix="cryptobot-demo-") as tmp:
