@@ -1,6 +1,6 @@
 """Sentiment benchmark: headlines/s and memory for the offline and the transformers backend.
 
-    .venv/bin/python bench/sentiment.py [--runs 3] [--skip-model]
+    .venv/bin/python bench/sentiment.py [--runs 3] [--skip-model] [--variant both|int8|fp32]
 
 The transformers figures use a randomly initialised model with the default model's real
 architecture (nlptown/bert-base-multilingual-uncased-sentiment: BERT-base, 12 layers, 105,879
@@ -19,6 +19,7 @@ import gc
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -108,7 +109,8 @@ def build_tokenizer(texts: list[str]) -> object:
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(texts, WordPieceTrainer(vocab_size=6000, special_tokens=specials))
+    trainer = WordPieceTrainer(vocab_size=6000, special_tokens=specials, show_progress=False)
+    tok.train_from_iterator(texts, trainer)
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
         special_tokens=[(t, tok.token_to_id(t)) for t in ("[CLS]", "[SEP]")],
@@ -124,13 +126,20 @@ def build_tokenizer(texts: list[str]) -> object:
     )
 
 
-def bench_transformers(texts: list[str], languages: list[str], runs: int, threads: int) -> None:
+def bench_transformers(
+    texts: list[str], languages: list[str], runs: int, threads: int, variant: str
+) -> None:
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
     import bot.client  # noqa: F401  # the rest of the bot (discord.py, storage, ...) for RSS
     from bot.sentiment.labels import scheme_for
-    from bot.sentiment.transformers_backend import TransformersBackend, _Loaded, configure_torch
+    from bot.sentiment.transformers_backend import (
+        TransformersBackend,
+        _Loaded,
+        configure_torch,
+        quantize,
+    )
 
     gc.collect()
     base = rss_mb()
@@ -139,6 +148,8 @@ def bench_transformers(texts: list[str], languages: list[str], runs: int, thread
     torch.manual_seed(0)
     model = BertForSequenceClassification(BertConfig(**DEFAULT_MODEL_CONFIG)).eval()
     params = sum(p.numel() for p in model.parameters())
+    if variant == "int8":
+        model = quantize(model)  # what SENTIMENT_QUANTIZE=true (the default) does at load
     backend = TransformersBackend("bench/random-bert-base-multilingual", threads=threads)
     backend._loaded[backend.model_id] = _Loaded(
         tokenizer, model, scheme_for(model.config.id2label), 512
@@ -147,8 +158,9 @@ def bench_transformers(texts: list[str], languages: list[str], runs: int, thread
     loaded = rss_mb()
     lengths = [len(tokenizer(t)["input_ids"]) for t in texts[:2000]]  # type: ignore[operator]
     print(
-        f"transformers: {params / 1e6:.0f}M parameters ({params * 4 / 1e6:.0f} MB fp32), "
-        f"{threads} threads; headlines average {statistics.mean(lengths):.1f} tokens"
+        f"transformers ({variant}): {params / 1e6:.0f}M parameters "
+        f"({params * 4 / 1e6:.0f} MB in fp32), {threads} threads; "
+        f"headlines average {statistics.mean(lengths):.1f} tokens"
     )
     print(f"  RSS: bot imports + torch {base:.0f} MB; with the model loaded {loaded:.0f} MB")
     for batch_size in (1, 8, 32):
@@ -173,14 +185,28 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument("--skip-lexicon", action="store_true")
+    parser.add_argument(
+        "--variant",
+        choices=["both", "fp32", "int8"],
+        default="both",
+        help="model weights as loaded (fp32) or int8-quantised (SENTIMENT_QUANTIZE, default)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.variant == "both" and not args.skip_model:
+        # One process per variant, so each RSS figure is that of a whole process.
+        cmd = [sys.executable, __file__, "--runs", str(args.runs), "--threads", str(args.threads)]
+        subprocess.run([*cmd, "--variant", "int8"], check=True)
+        subprocess.run([*cmd, "--variant", "fp32", "--skip-lexicon"], check=True)
+        return
     texts, languages = load_headlines()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load}; python {sys.version.split()[0]}")
-    bench_lexicon(texts, languages, args.runs)
+    if not args.skip_lexicon:
+        bench_lexicon(texts, languages, args.runs)
     if not args.skip_model:
-        bench_transformers(texts, languages, args.runs, args.threads)
+        bench_transformers(texts, languages, args.runs, args.threads, args.variant)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ def transformers_backend(settings: Settings) -> TransformersBackend:
         batch_size=settings.sentiment_batch_size,
         threads=settings.torch_threads,
         cache_dir=settings.hf_cache_dir,
+        quantized=settings.sentiment_quantize,
     )
 
 

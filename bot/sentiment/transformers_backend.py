@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,29 @@ def configure_torch(threads: int) -> None:
     torch.set_num_threads(threads if threads > 0 else default_threads())
 
 
-def load_model(model_id: str, cache_dir: Path | None = None, *, local_only: bool = True) -> _Loaded:
+def quantize(model: Any) -> Any:
+    """int8 dynamic quantisation of the Linear layers, in place: about 3x faster on CPU and
+    250 MB smaller for BERT-base, for a typical accuracy change under one point."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch marks the eager quantisation API deprecated
+            return torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+            )
+    except (AttributeError, ImportError, RuntimeError) as exc:
+        log.warning("int8 quantisation unavailable (%s); running the model in fp32", exc)
+        return model
+
+
+def load_model(
+    model_id: str,
+    cache_dir: Path | None = None,
+    *,
+    local_only: bool = True,
+    quantized: bool = False,
+) -> _Loaded:
     """Load tokenizer, model and label scheme; raises ModelLoadError with a short reason."""
     try:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -63,6 +86,8 @@ def load_model(model_id: str, cache_dir: Path | None = None, *, local_only: bool
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load model {model_id!r}: {reason}") from exc
     model.eval()
+    if quantized:
+        model = quantize(model)
     try:
         scheme = scheme_for(model.config.id2label)
     except ValueError as exc:
@@ -85,12 +110,14 @@ class TransformersBackend:
         batch_size: int = 16,
         threads: int = 0,
         cache_dir: Path | None = None,
+        quantized: bool = False,
     ) -> None:
         self.model_id = model_id
         self.overrides = {"nl": model_nl} if model_nl else {}
         self.batch_size = batch_size
         self.threads = threads
         self.cache_dir = cache_dir
+        self.quantized = quantized
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()
 
@@ -113,7 +140,7 @@ class TransformersBackend:
             loaded = self._loaded.get(model_id)
             if loaded is None:
                 configure_torch(self.threads)
-                loaded = load_model(model_id, self.cache_dir)
+                loaded = load_model(model_id, self.cache_dir, quantized=self.quantized)
                 self._loaded[model_id] = loaded
                 log.info("loaded sentiment model %s (max length %d)", model_id, loaded.max_length)
             return loaded

@@ -136,3 +136,14 @@ def test_lexicon_mode_never_loads_a_model(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(tb, "load_model", boom)
     backend = load_backend(load_settings(sentiment_backend="lexicon"))
     assert backend.name == "lexicon"
+
+
+def test_quantized_model_scores_the_same_way(one_star_model: Path) -> None:
+    import torch
+
+    backend = TransformersBackend(str(one_star_model), quantized=True)
+    [result] = backend.score_batch(["koers daalt"], ["nl"])
+    assert result.label == "bearish"
+    model = backend._loaded[str(one_star_model)].model
+    linear_types = {type(m) for m in model.modules() if "Linear" in type(m).__name__}
+    assert torch.nn.Linear not in linear_types  # replaced by the int8 dynamic version
