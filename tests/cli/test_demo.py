@@ -14,22 +14,25 @@ from bot.news.feeds import Feed
 from bot.news.pipeline import FeedReport, IngestReport
 
 
-def test_demo_prints_top_stories_in_both_languages(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    assert main(["demo"]) == 0
+def test_demo_runs_the_main_job_offline(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["demo", "--chart", str(tmp_path / "chart.png")]) == 0
     out, err = capsys.readouterr()
     # Progress per step on stderr, in order.
     steps = [line for line in err.splitlines() if line.startswith("[")]
-    assert steps[0].startswith("[1/") and "sample feeds" in steps[0]
+    assert len(steps) == 7 and steps[0].startswith("[1/7]") and "sample feeds" in steps[0]
     assert "146 articles stored from 7 feeds" in err
-    # Dated samples: "now" is the newest article, shown in each language.
-    assert "Belangrijkste nieuws uit Nederlandstalige bronnen, stand van 12 december 2025" in out
-    assert "Top stories from English sources, as of December 12, 2025" in out
-    dutch, english = out.split("Top stories from English sources")
+    assert "146 articles scored: offline word list" in err
+    # Dated samples: "now" is the newest article; the Dutch digest, then the English one.
+    assert "Cryptoverzicht van vrijdag 12 december 2025" in out
+    assert "Crypto digest for Friday, December 12, 2025" in out
+    dutch, english = out.split("Crypto digest for Friday")
     assert "Bronnen: " in dutch and "Sources: " not in dutch
     assert "Newsbit" in dutch or "Crypto Insiders" in dutch
-    assert "Cointelegraph" in english and "Newsbit" not in english
+    assert "Cointelegraph" in english
+    # The signal report, with its honesty line, and the chart.
+    assert "Russell 2000 breakout signal" in english
+    assert "Sample size: 2 completed cases." in english
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
     # A fresh temporary data dir: nothing written to the working directory's data/.
     assert not (tmp_path / "data").exists()
 
