@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.app import open_services
 from bot.config import Settings
-from bot.i18n import Language, _, use_language
-from bot.sentiment.aggregate import PERIODS, sentiment_summary
+from bot.i18n import Language, _, fmt_datetime, use_language
+from bot.sentiment.aggregate import PERIODS, latest_scored_at, sentiment_summary
 from bot.sentiment.evaluate import DatasetError, evaluate, read_labelled_csv
 from bot.sentiment.factory import describe_backend, load_backend
 from bot.sentiment.report import format_eval, format_summary
@@ -65,7 +65,13 @@ def _backend(args: argparse.Namespace, settings: Settings) -> SentimentBackend:
 async def _summary(args: argparse.Namespace, settings: Settings) -> int:
     async with open_services(settings) as services:
         summary = await sentiment_summary(services.db, period=args.period, coin=args.coin)
+        latest = None if summary.current.articles else await latest_scored_at(services.db)
     print(format_summary(summary))
+    if not summary.current.articles:
+        if latest is None:
+            print(_("Nothing scored yet: run `python -m bot sentiment score` after a fetch."))
+        else:
+            print(_("Newest scored article: %(when)s.") % {"when": fmt_datetime(latest)})
     return 0
 
 

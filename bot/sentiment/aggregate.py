@@ -148,3 +148,15 @@ async def sentiment_summary(
     length = period_length(period)
     scored = await load_scored(db, since=now - 2 * length, until=now, coin=coin, prefer=prefer)
     return summarize(scored, period=period, now=now, coin=coin.upper() if coin else None)
+
+
+async def latest_scored_at(db: Database) -> datetime | None:
+    """When the newest article with a score was published (to explain an empty period)."""
+    query = sa.select(sa.func.max(articles.c.published_at)).where(
+        sa.exists().where(article_sentiment.c.article_id == articles.c.id)
+    )
+    async with db.connection() as conn:
+        value = await conn.scalar(query)
+    if isinstance(value, str):  # SQLite hands aggregates back as text
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and not value.tzinfo else value

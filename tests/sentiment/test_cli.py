@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.sentiment.lexicon import LexiconBackend
+from bot.sentiment.store import score_pending
+from bot.storage import Database
+from tests.sentiment.test_store_and_aggregate import add_articles
 
 
 def write_csv(path: Path, rows: list[tuple[str, str]], header: str = "id,headline,label") -> Path:
@@ -75,6 +81,31 @@ def test_aggregate_is_the_default_action(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "BTC" in out
     assert "No scored articles" in out
+    assert "Nothing scored yet" in out
+
+
+async def test_aggregate_prints_counts_and_basis(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    await add_articles(
+        db,
+        [
+            ("Bitcoin surges to record high", "en", now - timedelta(hours=2), ["BTC"]),
+            ("Bitcoin koers keldert na hack", "nl", now - timedelta(hours=3), ["BTC"]),
+            ("Bitcoin rallies", "en", now - timedelta(hours=4), ["BTC"]),
+            ("Ether crashes", "en", now - timedelta(hours=30), ["ETH"]),
+        ],
+    )
+    await score_pending(db, LexiconBackend())
+    # The CLI runs its own event loop, so it goes in a thread here.
+    code = await asyncio.to_thread(main, ["sentiment", "--coin", "BTC", "--lang", "nl"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Sentiment rond BTC over de afgelopen 24 uur" in out
+    assert "Artikelen: 3" in out
+    assert "offline woordenlijst" in out
+    assert "Vorige periode: geen beoordeelde artikelen." in out
 
 
 def test_models_download_fails_in_one_line(
