@@ -22,6 +22,7 @@ from bot.digest.compose import compose_digest
 from bot.digest.delivery import DeliveryEngine
 from bot.digest.runner import build_engine, delivery_loop
 from bot.digest.schedule import format_time, parse_zone
+from bot.digest.text import listing_text
 from bot.discord_sender import DiscordSender, missing_permission
 from bot.embeds.digest import digest_embed
 from bot.errors import BadInput
@@ -163,26 +164,7 @@ class DigestCog(commands.Cog):
         rows = await store.list_subscriptions(
             self.bot.services.db, interaction.guild_id, datetime.now(UTC)
         )
-        if not rows:
-            text = _("No daily digests on this server yet. Add one with /digest subscribe.")
-        else:
-            lines = []
-            for row in rows:
-                sub = row.subscription
-                head = f"<#{sub.channel_id}> · {format_time(sub.local_time)} ({sub.timezone})"
-                if row.next_local is not None:
-                    lines.append(
-                        head
-                        + " · "
-                        + _("next: %(date)s at %(time)s")
-                        % {
-                            "date": fmt_date(row.next_local, "full"),
-                            "time": fmt_time(row.next_local),
-                        }
-                    )
-                else:
-                    lines.append(head + " · ⛔ " + _("off: %(reason)s") % {"reason": row.reason})
-            text = "\n".join(lines)
+        text = listing_text(rows)
         await interaction.response.send_message(text, ephemeral=True)
 
     @digest.command(name=T("preview"), description=T("Show today's digest now, only to you"))

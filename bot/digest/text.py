@@ -10,8 +10,10 @@ from __future__ import annotations
 import textwrap
 
 from bot.digest.model import CoinMood, Digest, Macro, Mood, StoryItem
+from bot.digest.schedule import format_time
+from bot.digest.store import DigestListing
 from bot.embeds.common import badge, label_name
-from bot.i18n import _, fmt_date, fmt_number, fmt_percent, ngettext, use_language
+from bot.i18n import _, fmt_date, fmt_number, fmt_percent, fmt_time, ngettext, use_language
 from bot.market.text import fear_greed_label
 from bot.sentiment.factory import describe_backend
 
@@ -157,3 +159,22 @@ def render_digest_text(digest: Digest) -> str:
             lines.extend("• " + line for line in macro_lines(digest.macro))
         lines += ["", footer_text()]
         return "\n".join(lines)
+
+
+def listing_text(rows: list[DigestListing]) -> str:
+    """`/digest list`: each subscription with its next delivery in local time, or why it is off."""
+    if not rows:
+        return _("No daily digests on this server yet. Add one with /digest subscribe.")
+    lines = []
+    for row in rows:
+        sub = row.subscription
+        head = f"<#{sub.channel_id}> · {format_time(sub.local_time)} ({sub.timezone})"
+        if row.next_local is not None:
+            when = _("next: %(date)s at %(time)s") % {
+                "date": fmt_date(row.next_local, "full"),
+                "time": fmt_time(row.next_local),
+            }
+            lines.append(f"{head} · {when}")
+        else:
+            lines.append(f"{head} · ⛔ " + _("off: %(reason)s") % {"reason": row.reason})
+    return "\n".join(lines)
