@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.app import open_services
 from bot.config import Settings
-from bot.i18n import Language, _, fmt_date, fmt_datetime, use_language
+from bot.i18n import Language, _, fmt_date, fmt_datetime, ngettext, use_language
 from bot.news.query import StoryView, latest_article_time, top_stories
 
 
@@ -54,11 +54,25 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
         latest = None if stories else await latest_article_time(services.db)
     if stories:
-        print(_("Top stories of the last %(hours)s hours") % {"hours": args.hours})
+        print(
+            ngettext(
+                "Top stories of the last %(hours)s hour",
+                "Top stories of the last %(hours)s hours",
+                args.hours,
+            )
+            % {"hours": args.hours}
+        )
         print()
         print(format_stories(stories))
         return 0
-    print(_("No stories in the last %(hours)s hours.") % {"hours": args.hours})
+    print(
+        ngettext(
+            "No stories in the last %(hours)s hour.",
+            "No stories in the last %(hours)s hours.",
+            args.hours,
+        )
+        % {"hours": args.hours}
+    )
     if latest is None:
         print(_("Nothing stored yet: run `python -m bot fetch` (or `python -m bot demo`)."))
     else:

@@ -50,7 +50,7 @@ def test_news_reads_what_the_demo_stored(
     assert "Munten: XRP" in out
     assert main(["news", "--lang", "en", "--hours", "1"]) == 0
     out = capsys.readouterr().out
-    assert "No stories in the last 1 hours." in out
+    assert "No stories in the last 1 hour." in out
     assert "Newest stored article:" in out
 
 
