@@ -8,8 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
+from bot.digest import ledger
 from bot.digest.schedule import next_run
+from bot.digest.tables import digest_deliveries
 from bot.market.events import SignalEvent, record_signal_events
 from tests.discord.conftest import (
     ADMIN,
@@ -127,3 +130,78 @@ async def test_breakout_alert_posted_once(running: Running) -> None:
     assert "3,100.50" in embed_text(alert.embeds[0])
     with pytest.raises(TimeoutError):
         await running.fake.wait_for_message(EN_CHANNEL, timeout=1.0, source="channel")
+
+
+def due_time() -> datetime:
+    """One minute after the next 08:00 in Amsterdam: due now, with today's news fresh."""
+    return next_run(time(8, 0), AMS, datetime.now(UTC)) + timedelta(minutes=1)
+
+
+async def delivery_states(running: Running) -> list[str]:
+    async with running.services.db.connection() as conn:
+        rows = await conn.execute(sa.select(digest_deliveries.c.state))
+        return [r.state for r in rows]
+
+
+async def test_crash_between_send_and_record_does_not_double_post(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The post reached Discord but the process died before recording it. The restarted
+    process, long after Discord forgot the nonce, finds the post by its marker: no repost."""
+    fake = running.fake
+    fake.nonce_window = 0  # the restart comes too late for Discord's nonce dedupe
+    # Due two minutes from now, so the engine's clock stays close to Discord's snowflakes
+    # (the history search looks back from the claim time).
+    soon = (datetime.now(AMS) + timedelta(minutes=2)).time().replace(second=0, microsecond=0)
+    due = next_run(soon, AMS, datetime.now(UTC)) + timedelta(seconds=30)
+    await subscribe(running, NL_GUILD, NL_CHANNEL, time=soon.strftime("%H:%M"))
+    recorded = ledger.mark_sent
+    crashed = asyncio.Event()
+
+    async def die(*args: Any, **kwargs: Any) -> bool:
+        crashed.set()
+        raise asyncio.CancelledError  # the delivery task ends here, as with a killed process
+
+    monkeypatch.setattr(ledger, "mark_sent", die)
+    advance_clock(running, due)
+    await fake.wait_for_message(NL_CHANNEL, timeout=10, source="channel")
+    await asyncio.wait_for(crashed.wait(), 10)
+    assert await delivery_states(running) == ["sending"]
+
+    monkeypatch.setattr(ledger, "mark_sent", recorded)
+    await running.bot.reload_extension("cogs.digest")  # a fresh engine, as after a restart
+    advance_clock(running, due + timedelta(minutes=3))  # past the claim's lease
+    for _ in range(100):
+        if await delivery_states(running) == ["sent"]:
+            break
+        await asyncio.sleep(0.05)
+    assert await delivery_states(running) == ["sent"]
+    assert len([m for m in fake.messages[NL_CHANNEL] if m.source == "channel"]) == 1
+
+
+async def test_rate_limits_and_server_errors_are_retried_once_delivered(
+    running: Running,
+) -> None:
+    fake = running.fake
+    await subscribe(running, EN_GUILD, EN_CHANNEL, time="08:00")
+    path = f"/channels/{EN_CHANNEL}/messages"
+    fake.inject("POST", path, 429, times=2, retry_after=0.05, via=True)
+    fake.inject("POST", path, 429, times=1, retry_after=0.05, via=False)  # raised, not retried
+    advance_clock(running, due_time())
+    digest = await fake.wait_for_message(EN_CHANNEL, timeout=20, source="channel")
+    assert "Crypto digest for" in embed_text(digest.embeds[0])
+    with pytest.raises(TimeoutError):
+        await fake.wait_for_message(EN_CHANNEL, timeout=1.0, source="channel")
+    assert len(fake.faults.served) == 3
+
+
+async def test_lost_permission_disables_with_the_reason(running: Running) -> None:
+    await subscribe(running, NL_GUILD, NL_CHANNEL, time="08:00")
+    running.fake.inject("POST", f"/channels/{NL_CHANNEL}/messages", 403, times=1, code=50013)
+    advance_clock(running, due_time())
+    for _ in range(100):
+        listed = await ask(running, NL_GUILD, "digest list", user=ADMIN)
+        if "⛔" in listed.content:
+            break
+        await asyncio.sleep(0.05)
+    assert "⛔" in listed.content and "Berichten versturen" in listed.content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -70,9 +71,18 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
             raise error
         if sum(len(f.data) for f in files) > MAX_UPLOAD_BYTES:
             raise ApiError(413, 40005, "Request entity too large")
+        nonce = payload.get("nonce")
+        if nonce and payload.get("enforce_nonce"):
+            # Discord: the same nonce from the same author within a few minutes returns the
+            # message created the first time instead of posting again.
+            seen = fake.nonces.get((cid, str(nonce)))
+            if seen is not None and time.monotonic() - seen[1] < fake.nonce_window:
+                return json_response(fake.message_json(seen[0]))
         source = "dm" if perms is None else "channel"
         everyone = perms is None or bool(perms & Perm.MENTION_EVERYONE)
         msg = fake.new_message(cid, payload, files, source, may_ping_everyone=everyone)
+        if nonce and payload.get("enforce_nonce"):
+            fake.nonces[(cid, str(nonce))] = (msg, time.monotonic())
         if perms is not None and not perms & Perm.EMBED_LINKS and msg.embeds:
             msg.embeds, msg.embeds_suppressed = [], True  # Discord drops them silently
         return json_response(fake.message_json(msg))
@@ -82,7 +92,16 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
         cid = channel_id(request)
         limit = int(request.query.get("limit", "50"))
         alive = [m for m in fake.messages[cid] if not m.deleted and not m.ephemeral]
-        return json_response([fake.message_json(m) for m in reversed(alive[-limit:])])
+        # Discord pages by snowflake and always answers newest first.
+        if "after" in request.query:
+            after = int(request.query["after"])
+            page = [m for m in alive if m.id > after][:limit]
+        elif "before" in request.query:
+            before = int(request.query["before"])
+            page = [m for m in alive if m.id < before][-limit:]
+        else:
+            page = alive[-limit:]
+        return json_response([fake.message_json(m) for m in reversed(page)])
 
     @api.get("/channels/{channel_id:\\d+}/messages/{message_id:\\d+}")
     async def get_message(request: web.Request) -> web.Response:

@@ -56,6 +56,7 @@ class FakeDiscord:
         shard_count: int = 1,
         heartbeat_interval_ms: int = 41_250,
         privileged_intents: bool = False,
+        nonce_window: float = 300.0,
     ) -> None:
         self.bot_user = bot_user or User(new_snowflake(), "FakeBot", bot=True)
         self.application_id = application_id or self.bot_user.id
@@ -65,6 +66,9 @@ class FakeDiscord:
         self.shard_count = shard_count
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.privileged_intents = privileged_intents
+        # enforce_nonce: (channel, nonce) -> (message, monotonic time it was created)
+        self.nonce_window = nonce_window
+        self.nonces: dict[tuple[int, str], tuple[SentMessage, float]] = {}
 
         self.guilds: dict[int, Guild] = {g.id: g for g in guilds}
         for guild in self.guilds.values():
