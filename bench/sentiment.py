@@ -196,9 +196,15 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.variant == "both" and not args.skip_model:
         # One process per variant, so each RSS figure is that of a whole process.
-        cmd = [sys.executable, __file__, "--runs", str(args.runs), "--threads", str(args.threads)]
-        subprocess.run([*cmd, "--variant", "int8"], check=True)
-        subprocess.run([*cmd, "--variant", "fp32", "--skip-lexicon"], check=True)
+        cmd = [sys.executable, __file__, "--runs", str(args.runs)]
+        first = True
+        for variant in ("int8", "fp32"):
+            for threads in sorted({args.threads, 1}, reverse=True):
+                extra = [] if first else ["--skip-lexicon"]
+                subprocess.run(
+                    [*cmd, "--threads", str(threads), "--variant", variant, *extra], check=True
+                )
+                first = False
         return
     texts, languages = load_headlines()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     sentiment_model: str = "nlptown/bert-base-multilingual-uncased-sentiment"
     sentiment_model_nl: str | None = None  # optional Dutch-specific model (hub id or path)
     sentiment_batch_size: int = Field(default=16, ge=1, le=256)
-    torch_threads: int = Field(default=0, ge=0, le=64)  # 0: min(2, CPU count)
+    torch_threads: int = Field(default=0, ge=0, le=64)  # 0: CPUs - 1 (1..4)
     hf_cache_dir: Path | None = None  # default: the HuggingFace cache (HF_HOME)
     # int8 dynamic quantisation of the model's Linear layers: ~3x faster, ~250 MB smaller.
     sentiment_quantize: bool = True

@@ -40,8 +40,13 @@ class _Loaded:
 
 
 def default_threads() -> int:
-    """Two threads suit the small (2-core) machines the bot runs on; never more than cores."""
-    return max(1, min(2, os.cpu_count() or 1))
+    """One core fewer than the machine has (at least 1, at most 4).
+
+    The event loop, SQLite and feed parsing need a core too: on a 2-core machine two torch
+    threads stall each other whenever another thread runs (OpenMP waits for the slowest),
+    and small batches then run 5-10x slower than on one thread (bench/sentiment.py).
+    """
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 def configure_torch(threads: int) -> None:

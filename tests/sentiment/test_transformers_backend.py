@@ -147,3 +147,11 @@ def test_quantized_model_scores_the_same_way(one_star_model: Path) -> None:
     model = backend._loaded[str(one_star_model)].model
     linear_types = {type(m) for m in model.modules() if "Linear" in type(m).__name__}
     assert torch.nn.Linear not in linear_types  # replaced by the int8 dynamic version
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(None, 1), (1, 1), (2, 1), (4, 3), (16, 4)])
+def test_default_threads_leave_a_core_for_the_bot(
+    cpus: int | None, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tb.os, "cpu_count", lambda: cpus)
+    assert tb.default_threads() == threads
