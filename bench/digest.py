@@ -1,6 +1,10 @@
 """Digest delivery benchmark: 1,000 subscriptions due in the same minute, composed and sent.
 
-    .venv/bin/python bench/digest.py [--subs 1000] [--latency-ms 20] [--runs 3]
+    .venv/bin/python bench/digest.py [--subs 1000] [--latency-ms 20] [--runs 3] [--via fake]
+
+`--via fake` posts through the real path instead: a CryptoBot logged in to the fake Discord
+(tests/fakediscord, on 127.0.0.1) and the discord.py Sender, embeds and all; the round trip is
+then the fake's, not --latency-ms.
 
 A fresh SQLite database gets the bundled sample feeds (ingested offline), their sentiment
 scores (offline lexicon) and the bundled market history, so composing does its real work.
@@ -20,22 +24,27 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
 from datetime import time as clock_time
-from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
-from bot.app import open_services
-from bot.config import load_settings
+from bot.app import Services, open_services
+from bot.config import Settings, load_settings
 from bot.digest.compose import DigestComposer
 from bot.digest.delivery import DeliveryEngine, DeliveryPolicy
 from bot.digest.memory import MemorySender
 from bot.digest.messages import AlertMessage, DigestMessage
 from bot.digest.schedule import next_run
+from bot.digest.sender import Sender
 from bot.digest.tables import digest_subscriptions
 from bot.digest.text import render_digest_text
 from bot.i18n import Language
@@ -46,6 +55,7 @@ from bot.sentiment.lexicon import LexiconBackend
 from bot.sentiment.store import score_pending
 
 TICK = 0.005
+ZONE = "Europe/Amsterdam"
 
 
 class SlowSender(MemorySender):
@@ -72,11 +82,67 @@ async def stall_monitor(stop: asyncio.Event, worst: list[float]) -> None:
         worst[0] = max(worst[0], loop.time() - start - TICK)
 
 
+def fake_world(subs: int) -> list[Any]:
+    """Servers of 50 channels each, alternately Dutch and English."""
+    from tests.fakediscord import Channel, Guild, guild_id_for_shard
+
+    guilds = []
+    for g in range((subs + 49) // 50):
+        gid = guild_id_for_shard(0, 1, g + 1)
+        channels = [Channel(gid + c + 1, f"c{c}") for c in range(min(50, subs - g * 50))]
+        locale = "nl" if g % 2 else "en-US"
+        guilds.append(
+            Guild(id=gid, name=f"g{g}", owner_id=1, preferred_locale=locale, channels=channels)
+        )
+    return guilds
+
+
+@asynccontextmanager
+async def discord_sender(
+    services: Services, subs: int
+) -> AsyncIterator[tuple[Sender, Callable[[int], Awaitable[Language]], list[tuple[int, int]]]]:
+    """A bot logged in to the fake Discord; yields its Sender, language_of and (guild, channel)s."""
+    from bot.client import configure_endpoints
+    from bot.discord_sender import DiscordSender
+    from bot.launcher import create_bot
+    from tests.fakediscord import FakeDiscord
+
+    guilds = fake_world(subs)
+    async with FakeDiscord(guilds) as fake:
+        settings = services.settings.model_copy(
+            update={
+                "discord_api_base": fake.api_base,
+                "discord_gateway_url": fake.gateway_url,
+                "pipeline_enabled": False,
+                "deliveries_enabled": False,
+            }
+        )
+        configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+        bot = create_bot(replace(services, settings=settings), guild_ready_timeout=0.05)
+        task = asyncio.create_task(bot.start(fake.token))
+        await asyncio.wait_for(bot.wait_until_ready(), 60)
+
+        async def language_of(guild_id: int) -> Language:
+            guild = bot.get_guild(guild_id)
+            return await bot.languages.language_for(
+                guild_id, guild.preferred_locale.value if guild else None
+            )
+
+        targets = [(g.id, c.id) for g in guilds for c in g.channels]
+        try:
+            yield DiscordSender(bot), language_of, targets
+            posted = sum(len(fake.messages[c]) for _g, c in targets)
+            assert posted == subs, f"{posted} posts for {subs} subscriptions"
+        finally:
+            await bot.close()
+            await task
+
+
 async def one_run(
-    subs: int, latency: float, concurrency: int, freeze: bool
+    subs: int, latency: float, concurrency: int, freeze: bool, via: str = "memory"
 ) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory(prefix="bench-digest-") as tmp:
-        settings = load_settings(data_dir=Path(tmp), database_url="")
+        settings = load_settings(data_dir=Path(tmp), database_url="", sentiment_backend="lexicon")
         async with open_services(settings) as services:
             db = services.db
             specs, fetcher = sample_feeds()
@@ -85,55 +151,87 @@ async def one_run(
             newest = await latest_article_time(db)
             assert newest is not None
             # All subscriptions at 08:00 Amsterdam on the day after the newest sample article.
-            zone_name = "Europe/Amsterdam"
             created = newest
-            due = next_run(clock_time(8, 0), ZoneInfo(zone_name), created)
-            rows = [
-                {
-                    "guild_id": 10_000 + n,
-                    "channel_id": 1_000_000 + n,
-                    "local_time": "08:00",
-                    "timezone": zone_name,
-                    "created_by": None,
-                    "created_at": created,
-                    "enabled": True,
-                    "next_run_at": due,
-                }
-                for n in range(subs)
-            ]
-            async with db.begin() as conn:
-                await conn.execute(sa.insert(digest_subscriptions), rows)
+            due = next_run(clock_time(8, 0), ZoneInfo(ZONE), created)
+            async with AsyncExitStack() as stack:
+                if via == "fake":
+                    sender, language_of, targets = await stack.enter_async_context(
+                        discord_sender(services, subs)
+                    )
+                else:
+                    sender = SlowSender(latency)
+                    targets = [(10_000 + n, 1_000_000 + n) for n in range(subs)]
 
-            async def language_of(guild_id: int) -> Language:
-                return "nl" if guild_id % 2 else "en"
+                    async def language_of(guild_id: int) -> Language:
+                        return "nl" if guild_id % 2 else "en"
 
-            composer = DigestComposer(db, settings)
-            await composer.signal_report(due)  # the market history load is a one-off; warm it
-            sender = SlowSender(latency)
-            engine = DeliveryEngine(
-                db,
-                sender,
-                composer,
-                language_of=language_of,
-                policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
-            )
-            if freeze:
-                # What the bot should do after start-up (see docs/digest.md): long-lived objects
-                # (market history, modules) leave the collector's view, so a full collection
-                # no longer walks them while the loop waits.
-                gc.collect()
-                gc.freeze()
-            stop, worst = asyncio.Event(), [0.0]
-            monitor = asyncio.create_task(stall_monitor(stop, worst))
-            await asyncio.sleep(TICK * 2)
-            started = time.perf_counter()
-            report = await engine.run_due(due + timedelta(seconds=5))
-            elapsed = time.perf_counter() - started
-            stop.set()
-            await monitor
-            assert report.sent == subs, report
-            assert len(sender.all_posts()) == subs
+                elapsed, stall, sent = await deliver_all(
+                    services,
+                    settings,
+                    sender,
+                    language_of,
+                    targets,
+                    due,
+                    created,
+                    concurrency,
+                    freeze,
+                )
         gc.unfreeze()
+    return elapsed, stall, sent
+
+
+async def deliver_all(
+    services: Services,
+    settings: Settings,
+    sender: Sender,
+    language_of: Callable[[int], Awaitable[Language]],
+    targets: list[tuple[int, int]],
+    due: datetime,
+    created: datetime,
+    concurrency: int,
+    freeze: bool,
+) -> tuple[float, float, int]:
+    db = services.db
+    rows = [
+        {
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "local_time": "08:00",
+            "timezone": ZONE,
+            "created_by": None,
+            "created_at": created,
+            "enabled": True,
+            "next_run_at": due,
+        }
+        for guild_id, channel_id in targets
+    ]
+    async with db.begin() as conn:
+        await conn.execute(sa.insert(digest_subscriptions), rows)
+
+    composer = DigestComposer(db, settings)
+    await composer.signal_report(due)  # the market history load is a one-off; warm it
+    engine = DeliveryEngine(
+        db,
+        sender,
+        composer,
+        language_of=language_of,
+        policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
+    )
+    if freeze:
+        # What the bot does after start-up (CryptoBot.setup_hook): long-lived objects (market
+        # history, modules) leave the collector's view, so a full collection no longer walks
+        # them while the loop waits.
+        gc.collect()
+        gc.freeze()
+    stop, worst = asyncio.Event(), [0.0]
+    monitor = asyncio.create_task(stall_monitor(stop, worst))
+    await asyncio.sleep(TICK * 2)
+    started = time.perf_counter()
+    report = await engine.run_due(due + timedelta(seconds=5))
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await monitor
+    assert report.sent == len(targets), report
     return elapsed, worst[0], report.sent
 
 
@@ -146,11 +244,17 @@ async def main() -> None:
     parser.add_argument(
         "--no-freeze", action="store_true", help="skip gc.freeze() after setup (see the docs)"
     )
+    parser.add_argument(
+        "--via",
+        choices=["memory", "fake"],
+        default="memory",
+        help="memory: in-process sender with --latency-ms; fake: the bot and the fake Discord",
+    )
     args = parser.parse_args()
     results = []
     for n in range(args.runs):
         elapsed, stall, sent = await one_run(
-            args.subs, args.latency_ms / 1000, args.concurrency, not args.no_freeze
+            args.subs, args.latency_ms / 1000, args.concurrency, not args.no_freeze, args.via
         )
         results.append((elapsed, stall))
         print(
@@ -160,8 +264,10 @@ async def main() -> None:
     total = statistics.median(r[0] for r in results)
     stall = statistics.median(r[1] for r in results)
     print(
-        f"median of {args.runs}: {args.subs} subscriptions, concurrency {args.concurrency}, "
-        f"{args.latency_ms:g} ms per post, gc.freeze {'off' if args.no_freeze else 'on'}: "
+        f"median of {args.runs}: {args.subs} subscriptions via {args.via}, "
+        f"concurrency {args.concurrency}, "
+        + (f"{args.latency_ms:g} ms per post, " if args.via == "memory" else "")
+        + f"gc.freeze {'off' if args.no_freeze else 'on'}: "
         f"total {total:.2f} s, "
         f"{args.subs / total:.0f} digests/s, largest event-loop stall {stall * 1000:.1f} ms"
     )
