@@ -1,11 +1,22 @@
-"""Shared fixtures: an isolated settings object and a migrated SQLite database per test."""
+"""Shared fixtures: an isolated settings object and a migrated database per test.
+
+The database is SQLite in the test's temporary directory, or, with TEST_DATABASE_URL set
+(`make test-postgres`, CI), a fresh schema on that PostgreSQL server for every test:
+DATABASE_URL then points at it, so every setting, service and engine a test builds uses it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import itertools
+import os
+import threading
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.config import Settings, load_settings
 from bot.storage import Database
@@ -13,14 +24,93 @@ from bot.storage import Database
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+_numbers = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: checks SQLite itself; skipped on PostgreSQL")
+    config.addinivalue_line("markers", "postgres: needs TEST_DATABASE_URL (a PostgreSQL server)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if ON_POSTGRES and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="SQLite-specific; running on PostgreSQL"))
+        if not ON_POSTGRES and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason="TEST_DATABASE_URL is not set"))
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    """Run admin SQL on its own loop and thread, whatever loop the test is using."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+async def _admin(*statements: str) -> None:
+    import asyncpg
+
+    url = make_url(TEST_DATABASE_URL)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """An empty schema of its own on the test server; yields a URL that works in it.
+
+    A login role named like the schema makes it that role's default (search_path starts
+    with "$user"), which is much cheaper than a database per test.
+    """
+    name = f"cryptobot_test_{os.getpid()}_{next(_numbers)}"
+    _run(_admin(f'CREATE ROLE "{name}" LOGIN', f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"'))
+    try:
+        yield make_url(TEST_DATABASE_URL).set(username=name, password=None).render_as_string()
+    finally:
+        _run(
+            _admin(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{name}'",
+                f'DROP SCHEMA "{name}" CASCADE',
+                f'DROP ROLE "{name}"',
+            )
+        )
+
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """No test reads the developer's .env or writes into the working tree."""
     monkeypatch.chdir(tmp_path)
     for name in ("DISCORD_TOKEN", "DATABASE_URL", "FEEDS_FILE", "DATA_DIR", "LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
+    for name in ("SHARD_COUNT", "SHARD_IDS", "PIPELINE_ENABLED", "DELIVERIES_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    if ON_POSTGRES and not request.node.get_closest_marker("sqlite_only"):
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgres_database"))
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def test_demo_runs_the_main_job_offline(capsys: pytest.CaptureFixture[str], tmp_
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.sqlite_only  # the demo always keeps its own SQLite file
 def test_news_reads_what_the_demo_stored(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

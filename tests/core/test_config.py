@@ -9,7 +9,8 @@ import pytest
 from bot.config import ConfigError, load_settings
 
 
-def test_defaults_are_offline_friendly(tmp_path: Path) -> None:
+def test_defaults_are_offline_friendly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # set when the suite runs on PostgreSQL
     settings = load_settings(data_dir=tmp_path)
     assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'cryptobot.db'}"
     assert settings.default_language == "en"

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.config import Settings
-from bot.digest.delivery import DeliveryEngine, DeliveryPolicy
+from bot.digest.delivery import DeliveryEngine, DeliveryPolicy, Scope
 from bot.digest.memory import MemorySender
 from bot.digest.model import Digest, Mood
 from bot.i18n import Language
@@ -90,6 +90,7 @@ def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFact
         sender: object | None = None,
         composer: Composer | None = None,
         sleep: Sleeps | None = None,
+        scope: Scope | None = None,
         **policy: object,
     ) -> DeliveryEngine:
         return DeliveryEngine(
@@ -100,6 +101,7 @@ def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFact
             policy=DeliveryPolicy(**policy),  # type: ignore[arg-type]
             clock=clock,
             sleep=sleep or Sleeps(),
+            scope=scope,
         )
 
     factory.languages = languages  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 import bot
@@ -26,6 +27,7 @@ async def test_migrate_is_idempotent(tmp_path: Path) -> None:
     await again.close()
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
     async with db.connection() as conn:
         mode = await conn.scalar(sa.text("PRAGMA journal_mode"))
