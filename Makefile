@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck check bench i18n-extract i18n-update clean
+.PHONY: setup demo test test-postgres lint typecheck check bench i18n-extract i18n-update clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The same suite on PostgreSQL: TEST_DATABASE_URL if set, else a throw-away local cluster.
+test-postgres: $(STAMP)
+	.ci/with-postgres $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
