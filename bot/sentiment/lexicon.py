@@ -243,9 +243,9 @@ def _add(hits: list[_Hit], negs: list[int], pos: int, entry: Entry) -> None:
         hits.append(_Hit(pos, entry.role, entry.weight, entry.fallback))
 
 
-def _clause_score(hits: list[_Hit], negs: list[int]) -> float:
+def _negation_signs(hits: list[_Hit], negs: list[int]) -> list[float]:
+    """-1 for each term a negator flips: the next one ahead, else (Dutch) the one before."""
     signs = [1.0] * len(hits)
-    factors = [1.0] * len(hits)
     for p in negs:
         target = next(
             (k for k, h in enumerate(hits) if p < h.pos <= p + NEGATION_AHEAD and h.role != INT),
@@ -258,11 +258,19 @@ def _clause_score(hits: list[_Hit], negs: list[int]) -> float:
             target = behind[-1] if behind else None
         if target is not None:
             signs[target] = -signs[target]
+    return signs
+
+
+def _apply_quantities(hits: list[_Hit], signs: list[float]) -> float:
+    """Score "meer banen", "minder diepe recessie" (more or less of the next term).
+
+    The term a quantity takes is replaced by a neutral placeholder so it counts once; a
+    quantity with nothing to take becomes a plain movement. Returns the polarity found.
+    """
     polar = 0.0
     for k, h in enumerate(hits):
         if h.role != QTY:
             continue
-        # "meer banen", "minder diepe recessie": more or less of the next term.
         target = next(
             (
                 j
@@ -271,27 +279,34 @@ def _clause_score(hits: list[_Hit], negs: list[int]) -> float:
             ),
             None,
         )
-        if target is None:  # read as a plain movement ("werkloosheid: meer" is rare)
+        if target is None:
             hits[k] = _Hit(h.pos, UP if h.weight > 0 else DOWN, abs(h.weight))
             continue
         t = hits[target]
-        strength = max(abs(t.weight), abs(h.weight)) * factors[target]
         sign = (1.0 if h.weight > 0 else -1.0) * (1.0 if t.weight * signs[target] >= 0 else -1.0)
-        polar += sign * strength * signs[k]
-        hits[target] = _Hit(t.pos, INT, 1.0)  # consumed: counts no more on its own
+        polar += sign * max(abs(t.weight), abs(h.weight)) * signs[k]
+        hits[target] = _Hit(t.pos, INT, 1.0)
+    return polar
+
+
+def _intensify(hits: list[_Hit], signs: list[float]) -> tuple[list[float], float]:
+    """Factors per term from intensifiers (next term, else the one just before), and the
+    polarity of intensifiers with nothing to scale ("record", "sterk" on their own)."""
+    factors = [1.0] * len(hits)
+    polar = 0.0
+    scalable = (POL, UP, DOWN, OBJ)
     for k, h in enumerate(hits):
         if h.role != INT:
             continue
-        # An intensifier scales the next polar term or movement, else the one just before.
         ahead = [
             j
             for j in range(k + 1, len(hits))
-            if hits[j].pos <= h.pos + INTENSIFIER_AHEAD and hits[j].role in (POL, UP, DOWN, OBJ)
+            if hits[j].pos <= h.pos + INTENSIFIER_AHEAD and hits[j].role in scalable
         ]
         behind = [
             j
             for j in range(k)
-            if hits[j].pos >= h.pos - INTENSIFIER_BEHIND and hits[j].role in (POL, UP, DOWN, OBJ)
+            if hits[j].pos >= h.pos - INTENSIFIER_BEHIND and hits[j].role in scalable
         ]
         if ahead:
             factors[ahead[0]] *= h.weight
@@ -299,6 +314,15 @@ def _clause_score(hits: list[_Hit], negs: list[int]) -> float:
             factors[behind[-1]] *= h.weight
         else:
             polar += h.fallback * signs[k]
+    return factors, polar
+
+
+def _clause_score(clause_hits: list[_Hit], negs: list[int]) -> float:
+    hits = list(clause_hits)  # quantities rewrite entries; keep the caller's list intact
+    signs = _negation_signs(hits, negs)
+    polar = _apply_quantities(hits, signs)
+    factors, unattached = _intensify(hits, signs)
+    polar += unattached
     objects = [k for k, h in enumerate(hits) if h.role == OBJ]
     used: set[int] = set()
     for k, h in enumerate(hits):
