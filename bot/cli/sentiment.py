@@ -29,7 +29,11 @@ def register(sub: Any) -> None:
     parser.add_argument("--period", choices=list(PERIODS), default="24h", help="default 24h")
     parser.add_argument("--lang", choices=["nl", "en"], help="report language")
     parser.set_defaults(handler=handle, sentiment_action=None)
-    actions = parser.add_subparsers(dest="sentiment_action", metavar="ACTION")
+    actions = parser.add_subparsers(
+        dest="sentiment_action",
+        metavar="[score|eval]",
+        help="without an action: print the aggregates for --period/--coin",
+    )
     score = actions.add_parser("score", help="score stored articles not yet scored")
     score.add_argument("--limit", type=int, help="score at most this many articles")
     _backend_option(score)
