@@ -21,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -180,12 +181,44 @@ def bench_transformers(
         )
 
 
+def bench_saved_model(path: Path, variant: str, threads: int) -> None:
+    """RSS through the production loader: the architecture saved to disk, then loaded by
+    TransformersBackend (safetensors are memory-mapped: untouched pages cost nothing)."""
+    import bot.client  # noqa: F401  # the rest of the bot (discord.py, storage, ...) for RSS
+    from bot.sentiment.transformers_backend import TransformersBackend
+
+    base = rss_mb()
+    backend = TransformersBackend(str(path), quantized=variant == "int8", threads=threads)
+    start = time.perf_counter()
+    backend.load()
+    seconds = time.perf_counter() - start
+    loaded = rss_mb()
+    texts, languages = load_headlines()
+    backend.score_batch(texts[:256], languages[:256])
+    print(
+        f"saved model via the production loader ({variant}): load {seconds:.1f} s; RSS "
+        f"{base:.0f} MB before, {loaded:.0f} MB loaded, {rss_mb():.0f} MB after 256 "
+        f"headlines; peak {peak_rss_mb():.0f} MB"
+    )
+
+
+def save_default_architecture(path: Path) -> None:
+    from transformers import BertConfig, BertForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    texts, _ = load_headlines()
+    BertForSequenceClassification(BertConfig(**DEFAULT_MODEL_CONFIG)).save_pretrained(path)
+    build_tokenizer(texts).save_pretrained(path)  # type: ignore[attr-defined]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-model", action="store_true")
     parser.add_argument("--skip-lexicon", action="store_true")
+    parser.add_argument("--saved-model", type=Path, help="(internal) RSS of a saved model")
     parser.add_argument(
         "--variant",
         choices=["both", "fp32", "int8"],
@@ -205,6 +238,13 @@ def main() -> None:
                     [*cmd, "--threads", str(threads), "--variant", variant, *extra], check=True
                 )
                 first = False
+        with tempfile.TemporaryDirectory() as tmp:
+            save_default_architecture(Path(tmp))
+            for variant in ("int8", "fp32"):
+                subprocess.run([*cmd, "--saved-model", tmp, "--variant", variant], check=True)
+        return
+    if args.saved_model:
+        bench_saved_model(args.saved_model, args.variant, args.threads)
         return
     texts, languages = load_headlines()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

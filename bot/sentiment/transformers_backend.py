@@ -81,6 +81,9 @@ def load_model(
     """Load tokenizer, model and label scheme; raises ModelLoadError with a short reason."""
     try:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no tqdm bars in the bot's log
 
         kwargs: dict[str, Any] = {"local_files_only": local_only}
         if cache_dir is not None:
