@@ -56,7 +56,9 @@ def minimal_intents() -> discord.Intents:
     return intents
 
 
-class CryptoBot(commands.Bot):
+class CryptoBot(commands.AutoShardedBot):
+    """Sharded: SHARD_COUNT/SHARD_IDS pick the shards (bot.sharding), else Discord's count."""
+
     def __init__(self, services: Services, *, jobs: dict[str, Job] | None = None, **kwargs: Any):
         kwargs.setdefault("guild_ready_timeout", 2.0)
         # Never sleep minutes inside discord.py on a 429: callers (deliveries) retry later.

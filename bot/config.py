@@ -6,11 +6,11 @@ Every setting is documented in the README table and in `.env.example`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     pipeline_enabled: bool = True
     # Deliver due digests and breakout alerts from this process.
     deliveries_enabled: bool = True
+    # Sharding (docs/scaling.md): this process runs SHARD_IDS (comma list; default: all) of
+    # SHARD_COUNT shards and delivers only their guilds' digests and alerts. Unset: discord.py's
+    # AutoShardedClient asks Discord for the count and this process runs every shard.
+    shard_count: int | None = Field(default=None, ge=1, le=100_000)
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
     # How many feeds of its own a server may add with /feeds add.
     guild_feed_limit: int = Field(default=10, ge=0, le=100)
     # Let /feeds add fetch private/loopback addresses (self-hosted feeds, tests). Off: SSRF guard.
@@ -95,6 +100,22 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part] or None
+        return value
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> Settings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT")
+            if any(not 0 <= n < self.shard_count for n in self.shard_ids):
+                raise ValueError(f"SHARD_IDS must lie in 0..{self.shard_count - 1}")
+        return self
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -122,6 +143,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            if not err["loc"]:  # a rule across settings names them itself
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            name = str(err["loc"][0]).upper()
             problems.append(f"{name}: {err['msg']}")
         raise ConfigError("invalid setting " + "; ".join(problems)) from None

@@ -13,14 +13,17 @@ from bot.app import Services, open_services
 from bot.client import CryptoBot, configure_endpoints
 from bot.config import Settings
 from bot.jobs import background_jobs
+from bot.sharding import client_options
 
 log = logging.getLogger(__name__)
 
 
-def create_bot(services: Services, **client_options: Any) -> CryptoBot:
-    """The bot with its background jobs (skipped when PIPELINE_ENABLED is false)."""
+def create_bot(services: Services, **options: Any) -> CryptoBot:
+    """The bot with its background jobs (skipped when PIPELINE_ENABLED is false), connecting
+    the shards SHARD_COUNT/SHARD_IDS name (unset: as many as Discord recommends)."""
     jobs = background_jobs(services) if services.settings.pipeline_enabled else {}
-    return CryptoBot(services, jobs=jobs, **client_options)
+    options = client_options(services.settings) | options
+    return CryptoBot(services, jobs=jobs, **options)
 
 
 async def run_bot(settings: Settings, token: str) -> None:

@@ -30,6 +30,7 @@ from bot.i18n import N_, Language, _, current_language, fmt_date, fmt_time
 from bot.market.report import build_signal_report
 from bot.permissions import permission_label
 from bot.render import NO_MENTIONS
+from bot.sharding import delivery_scope
 
 # A digest post needs these in its channel; a missing one is named in the refusal.
 CHANNEL_PERMISSIONS = (
@@ -79,6 +80,7 @@ class DigestCog(commands.Cog):
             self.bot.settings,
             DiscordSender(self.bot),
             language_of=self.language_of,
+            scope=delivery_scope(self.bot.settings),  # only this process's shards' guilds
         )
         interval = self.bot.settings.digest_tick_seconds
         self._task = asyncio.create_task(

@@ -17,6 +17,8 @@ from bot.config import ConfigError, load_settings
 # Command modules in the order `--help` lists them.
 COMMAND_MODULES = [
     "run",
+    "pipeline",
+    "status",
     "demo",
     "fetch",
     "news",

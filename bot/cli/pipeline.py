@@ -1,0 +1,71 @@
+"""`python -m bot pipeline`: feeds, scoring and market refresh without Discord (Procfile).
+
+Run exactly one of these next to any number of bot processes started with
+PIPELINE_ENABLED=false; they all share DATABASE_URL (docs/scaling.md). `--once` does a
+single pass of each job and exits (cron, tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from bot.app import open_services
+from bot.config import Settings
+from bot.jobs import Job, background_jobs, pipeline_pass
+from bot.market.refresh import refresh_market
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "pipeline", help="run the feed, scoring and market jobs without Discord"
+    )
+    parser.add_argument("--once", action="store_true", help="one pass of each job, then exit")
+    parser.set_defaults(handler=handle)
+
+
+async def run_once(settings: Settings) -> int:
+    async with open_services(settings) as services:
+        await refresh_market(services.db, services.http, settings)
+        report = await pipeline_pass(services)
+    ok = any(r.status in ("ok", "not_modified") for r in report.ingest.feeds)
+    return 0 if ok or not report.ingest.feeds else 1
+
+
+async def run_forever(settings: Settings) -> int:
+    """Every job until SIGTERM/SIGINT; a crashed job is logged and restarted by its loop."""
+    async with open_services(settings) as services:
+        tasks: list[asyncio.Task[None]] = [
+            asyncio.create_task(_run(job), name=name)
+            for name, job in background_jobs(services).items()
+        ]
+
+        def stop() -> None:
+            for task in tasks:
+                task.cancel()
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):  # not on Windows
+                loop.add_signal_handler(signum, stop)
+        log.info("pipeline running: %s", ", ".join(t.get_name() for t in tasks))
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for task, result in zip(tasks, results, strict=True):
+        if isinstance(result, Exception):
+            log.error("pipeline job %s ended: %r", task.get_name(), result)
+            return 1
+    return 0
+
+
+async def _run(job: Job) -> None:
+    await job()
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(run_once(settings) if args.once else run_forever(settings))

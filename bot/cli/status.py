@@ -1,0 +1,142 @@
+"""`python -m bot status`: feeds, the last pipeline pass, the scoring backlog and deliveries
+per shard, read from the shared database (so it works next to running processes)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.app import open_services
+from bot.cli.fetch import status_label
+from bot.config import Settings
+from bot.health import FeedHealth, PipelineRun, ShardLoad, Status, gather_status
+from bot.i18n import _, fmt_datetime, fmt_number, ngettext, use_language
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "status", help="feeds, last pipeline pass, backlog and deliveries per shard"
+    )
+    parser.add_argument(
+        "--shards",
+        type=int,
+        help="group deliveries by this many shards (default: SHARD_COUNT, else 1)",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def _when(value: datetime | None) -> str:
+    return fmt_datetime(value, "short") if value is not None else "-"
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = [
+        "  ".join(
+            [cell.ljust(w) for cell, w in zip(row, widths, strict=False)] + [row[-1]]
+        ).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "-" * max(len(line) for line in lines))
+    return lines
+
+
+def feeds_section(feeds: list[FeedHealth]) -> list[str]:
+    if not feeds:
+        return [_("No feeds stored yet: run `python -m bot pipeline --once`.")]
+    rows = [[_("Feed"), _("Status"), _("Failures"), _("Last OK"), _("Next fetch"), _("Error")]]
+    for f in feeds:
+        status = _("new") if f.status == "new" else status_label(f.status)
+        error = (f.last_error or "")[:60]
+        rows.append(
+            [f.name, status, str(f.failures), _when(f.last_ok_at), _when(f.next_fetch_at), error]
+        )
+    return _table(rows)
+
+
+def run_section(run: PipelineRun | None, unscored: int) -> list[str]:
+    lines = []
+    if run is None:
+        lines.append(_("Last pipeline pass: none recorded yet."))
+    elif run.ok:
+        lines.append(
+            _(
+                "Last pipeline pass: %(when)s, %(new)s new articles from %(feeds)s feeds, "
+                "%(scored)s scored, in %(seconds)s s."
+            )
+            % {
+                "when": _when(run.finished_at),
+                "new": run.new_articles,
+                "feeds": run.feeds,
+                "scored": run.scored,
+                "seconds": fmt_number((run.finished_at - run.started_at).total_seconds(), 1),
+            }
+        )
+    else:
+        lines.append(
+            _("Last pipeline pass: %(when)s, FAILED: %(error)s")
+            % {"when": _when(run.finished_at), "error": run.error or "?"}
+        )
+    lines.append(
+        ngettext(
+            "Scoring backlog: %(n)s article not scored yet.",
+            "Scoring backlog: %(n)s articles not scored yet.",
+            unscored,
+        )
+        % {"n": unscored}
+    )
+    return lines
+
+
+def shards_section(shards: list[ShardLoad]) -> list[str]:
+    rows = [
+        [
+            _("Shard"),
+            _("Digests"),
+            _("Due"),
+            _("Sending"),
+            _("Retrying"),
+            _("Failed (24 h)"),
+            _("Alert channels"),
+        ]
+    ]
+    for s in shards:
+        rows.append(
+            [
+                f"{s.shard}/{len(shards)}",
+                str(s.digest_subscriptions),
+                str(s.digests_due),
+                str(s.sending),
+                str(s.pending),
+                str(s.failed_today),
+                str(s.alert_subscriptions),
+            ]
+        )
+    return _table(rows)
+
+
+def render_status(status: Status) -> str:
+    parts = [
+        feeds_section(status.feeds),
+        run_section(status.last_run, status.unscored),
+        shards_section(status.shards),
+    ]
+    return "\n\n".join("\n".join(p) for p in parts)
+
+
+async def _run(settings: Settings, shard_count: int) -> int:
+    async with open_services(settings) as services:
+        status = await gather_status(services.db, shard_count=shard_count, now=datetime.now(UTC))
+    print(render_status(status))
+    return 0 if status.last_run is None or status.last_run.ok else 1
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    shard_count = args.shards or settings.shard_count or 1
+    if shard_count < 1:
+        print(_("--shards must be at least 1."))
+        return 2
+    with use_language(settings.default_language):
+        return asyncio.run(_run(settings, shard_count))
