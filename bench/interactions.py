@@ -596,8 +596,9 @@ async def main_async(args: argparse.Namespace) -> int:
         return statistics.median(get(r) for r in results)
 
     print(
-        f"\nmedian of {len(results)} run(s), {args.interactions} interactions during a pass over "
-        f"{args.feeds} feeds x {args.entries} entries:\n"
+        f"\nmedian of {len(results)} run(s), {args.interactions} interactions "
+        f"{'without a pass' if args.no_pass else 'during a pass'} "
+        f"({args.feeds} feeds x {args.entries} entries):\n"
         f"  time to first response p50 {ms(med(lambda r: r.p50_ms))}, "
         f"p99 {ms(med(lambda r: r.p99_ms))}   (target p99 < 250 ms; a missed deadline counts "
         "as infinitely late)\n"
@@ -636,7 +637,10 @@ def main() -> None:
         "--no-pass", action="store_true", help="the burst alone, without the concurrent pass"
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.CRITICAL)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    if not args.verbose:  # the bot's warnings and errors are counted, not printed
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.CRITICAL)
     logging.getLogger().addHandler(LOG_COUNTS)
     sys.exit(asyncio.run(main_async(args)))
 
