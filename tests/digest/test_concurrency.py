@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from bot.config import Settings
 from bot.digest import store
 from bot.digest.delivery import shard_scope
 from bot.digest.memory import MemorySender
+from bot.digest.messages import AlertEvent
 from bot.digest.tables import digest_deliveries, digest_subscriptions
 from bot.storage import Database
 from bot.storage.db import load_migrations
@@ -102,3 +104,25 @@ async def test_migrations_started_twice_at_once_apply_once(settings: Settings) -
     finally:
         for d in databases:
             await d.close()
+
+
+async def test_shards_racing_over_alerts_post_each_once(
+    db: Database,
+    clock: Clock,
+    discord: MemorySender,
+    make_engine: EngineFactory,
+    fresh_db: Callable[[], Database],
+) -> None:
+    for n, guild in enumerate(GUILDS):
+        await store.subscribe_alerts(
+            db, guild_id=guild, channel_id=20_000 + n, created_by=None, now=clock()
+        )
+    event = AlertEvent("rut:breakout:2026-11-20", "breakout", clock() - timedelta(hours=2))
+    # Shard 0 twice (a process and its restarted twin racing) and shard 1 once.
+    scopes = [shard_scope([0], 2), shard_scope([0], 2), shard_scope([1], 2)]
+    engines = [make_engine(database=fresh_db(), scope=scope) for scope in scopes]
+    reports = await asyncio.gather(*(e.deliver_alerts([event], clock()) for e in engines))
+    assert sum(r.sent for r in reports) == len(GUILDS)
+    assert reports[2].sent == sum(1 for g in GUILDS if (g >> 22) % 2 == 1)
+    per_channel = Counter(p.channel_id for p in discord.all_posts())
+    assert per_channel == Counter({20_000 + n: 1 for n in range(len(GUILDS))})
