@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bot.cache import ReadCache
 from bot.config import Settings
 from bot.sentiment.types import SentimentBackend
 from bot.storage import Database
@@ -37,6 +38,8 @@ class Services:
     settings: Settings
     db: Database
     http: httpx.AsyncClient
+    # Reads that slash commands share (see bot/cache.py); the pipeline clears it after a pass.
+    cache: ReadCache = field(default_factory=ReadCache)
     _sentiment: SentimentBackend | None = None
     _sentiment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

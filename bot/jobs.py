@@ -52,6 +52,7 @@ async def pipeline_pass(services: Services) -> PassReport:
         model=backend.model,
     )
     await record_pipeline_run(services.db, run)
+    services.cache.clear()  # commands see the new articles and scores at once
     log.info(
         "pipeline pass: %d new articles from %d feeds, %d scored in %.1f s",
         report.new_articles,

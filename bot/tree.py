@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_INTERACTION = 10062  # Discord's code for a token used after the response window
+
 
 class BotTree(app_commands.CommandTree["CryptoBot"]):
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -55,6 +57,14 @@ class BotTree(app_commands.CommandTree["CryptoBot"]):
             }
         elif isinstance(original, app_commands.TransformerError):
             text = _("That value is not valid here: %(value)s") % {"value": original.value}
+        elif isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+            # We answered after Discord's 3-second window: nothing can reach the user now.
+            log.warning(
+                "interaction %s (/%s) expired before the reply",
+                interaction.id,
+                interaction.command.qualified_name if interaction.command else "?",
+            )
+            return
         else:
             command = interaction.command.qualified_name if interaction.command else "?"
             log.error(

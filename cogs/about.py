@@ -18,7 +18,7 @@ class AboutCog(commands.Cog):
 
     @app_commands.command(name=T("about"), description=T("What this bot does and its sources"))
     async def about(self, interaction: discord.Interaction) -> None:
-        info = await about_info(self.bot.services.db)
+        info = await self.bot.services.cache.get("about", lambda: about_info(self.bot.services.db))
         backend = await self.bot.services.sentiment_name()
         await interaction.response.send_message(embed=about_embed(info, backend), ephemeral=True)
 

@@ -68,6 +68,7 @@ class FeedsCog(commands.Cog):
             limit=services.settings.guild_feed_limit,
             now=datetime.now(UTC),
         )
+        services.cache.clear()  # /news for this server now reads the new list
         text = ngettext(
             "Added **%(name)s** (%(language)s, %(entries)d item). "
             "New stories appear after the next fetch.",
@@ -87,6 +88,7 @@ class FeedsCog(commands.Cog):
         if not feed.isdigit():
             raise BadInput(N_("Pick a feed from the list."))
         removed = await remove_guild_feed(self.bot.services.db, interaction.guild_id, int(feed))
+        self.bot.services.cache.clear()
         if removed.is_default:
             text = _(
                 "Switched off **%(name)s** for this server. "

@@ -46,14 +46,26 @@ class NewsCog(commands.Cog):
     ) -> None:
         ticker = parse_coin(coin)
         db = self.bot.services.db
-        feed_ids = await active_feed_ids(db, interaction.guild_id) if interaction.guild_id else None
-        brief = await news_brief(
-            db,
-            now=datetime.now(UTC),
-            hours=hours,
-            coin=ticker,
-            language=None if language == "any" else language,
-            feed_ids=feed_ids,
+        guild_id = interaction.guild_id
+        feed_ids = (
+            await self.bot.services.cache.get(
+                ("feeds", guild_id), lambda: active_feed_ids(db, guild_id)
+            )
+            if guild_id
+            else None
+        )
+        source_language = None if language == "any" else language
+        key = ("news", hours, ticker, source_language, tuple(feed_ids or ()))
+        brief = await self.bot.services.cache.get(
+            key,
+            lambda: news_brief(
+                db,
+                now=datetime.now(UTC),
+                hours=hours,
+                coin=ticker,
+                language=source_language,
+                feed_ids=feed_ids,
+            ),
         )
         backend = await self.bot.services.sentiment_name()
         await interaction.response.send_message(embed=news_embed(brief, backend))
@@ -79,7 +91,7 @@ def parse_coin(value: str | None) -> str | None:
 
 async def coin_choices(bot: CryptoBot, current: str) -> list[app_commands.Choice[str]]:
     """Most-mentioned coins first, matching ticker or name; Discord allows 25 choices."""
-    mentioned = await known_coins(bot.services.db)
+    mentioned = await bot.services.cache.get("known_coins", lambda: known_coins(bot.services.db))
     ordered = mentioned + [t for t in COIN_NAMES if t not in mentioned]
     needle = current.strip().lower()
     hits = [t for t in ordered if needle in t.lower() or needle in COIN_NAMES.get(t, "").lower()]

@@ -37,8 +37,12 @@ class SentimentCog(commands.Cog):
     async def sentiment(
         self, interaction: discord.Interaction, coin: str | None = None, period: str = "24h"
     ) -> None:
-        summary = await sentiment_summary(
-            self.bot.services.db, period=period, coin=parse_coin(coin), now=datetime.now(UTC)
+        ticker = parse_coin(coin)
+        summary = await self.bot.services.cache.get(
+            ("sentiment", period, ticker),
+            lambda: sentiment_summary(
+                self.bot.services.db, period=period, coin=ticker, now=datetime.now(UTC)
+            ),
         )
         await interaction.response.send_message(embed=sentiment_embed(summary))
 

@@ -29,7 +29,13 @@ class SignalCog(commands.Cog):
         await interaction.response.defer(thinking=True)
         services = self.bot.services
         report = await build_signal_report(services.db, services.settings)
-        png = await asyncio.to_thread(render_chart, report, current_language.get())
+        language = current_language.get()
+        # One drawing per data version and language, shared by everyone asking meanwhile.
+        version = (report.as_of, len(report.rut), len(report.eth_btc), report.rules)
+        png = await services.cache.get(
+            ("signal-chart", language, version),
+            lambda: asyncio.to_thread(render_chart, report, language),
+        )
         await interaction.followup.send(
             embed=signal_embed(report, with_chart=True),
             file=discord.File(io.BytesIO(png), filename=CHART_NAME),

@@ -8,7 +8,6 @@ the outcome is written in batches.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,7 @@ from bot.news.store import chunks
 from bot.news.tables import articles, stories
 from bot.storage import Database
 from bot.storage.types import UTCDateTime
+from bot.workers import run_pipeline_work
 
 
 @dataclass
@@ -131,7 +131,7 @@ async def cluster_pending(db: Database) -> int:
             )
         ).all()
         # Tokenising and comparing titles is CPU work: off the event loop.
-        plan = await asyncio.to_thread(_plan, recent, pending)
+        plan = await run_pipeline_work(_plan, recent, pending)
         await _write(conn, *plan)
     return len(pending)
 

@@ -17,6 +17,7 @@ from bot.news.normalize import Article, normalize_entries
 from bot.news.parse import FeedUnreadable, parse_bytes
 from bot.news.state import advance, load_states, save_state
 from bot.news.store import store_articles
+from bot.workers import run_pipeline_work
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ async def ingest(
         digest = _Digest(0, [], None)
         if result.status is FetchStatus.OK:
             try:
-                digest = await asyncio.to_thread(_digest, result, feed, now)
+                digest = await run_pipeline_work(_digest, result, feed, now)
             except FeedUnreadable as exc:
                 result = FetchResult(FetchStatus.FAILING, url=result.url, error=exc.reason)
         backlog = not state.initialized

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from bot.news.tables import articles
 from bot.sentiment.tables import article_sentiment
 from bot.sentiment.types import Label, Sentiment, SentimentBackend
 from bot.storage import Database
+from bot.workers import run_pipeline_work
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ async def score_pending(
             break
         texts = [article_text(r.title, r.summary) for r in rows]
         languages = [_language(r.language) for r in rows]
-        results = await asyncio.to_thread(backend.score_batch, texts, languages)
+        results = await run_pipeline_work(backend.score_batch, texts, languages)
         if len(results) != len(rows):
             raise RuntimeError(f"{backend.name} returned {len(results)} scores for {len(rows)}")
         now = datetime.now(UTC)
