@@ -4,7 +4,7 @@ fake Discord, with news ingested from a local HTTP feed server through the real 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -194,7 +194,7 @@ def bot_settings(tmp_path: Path, fake: FakeDiscord, feeds: FeedServer, **extra: 
 
 
 @pytest.fixture
-def restore_endpoints() -> AsyncIterator[None]:
+def restore_endpoints() -> Iterator[None]:
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     yield
     discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
