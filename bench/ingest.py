@@ -18,16 +18,16 @@ import re
 import resource
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.feedserver import serve as serve_lookup
 from bot.app import open_services
 from bot.config import load_settings
 from bot.news.feeds import FeedSpec
@@ -71,31 +71,7 @@ def make_feed(n: int, entries: int, pool: list[RawEntry]) -> bytes:
 
 
 def serve(documents: dict[str, bytes], host: str) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = documents.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            etag = f'"{len(body)}-{hash(body) & 0xFFFF:x}"'
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("ETag", etag)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer((host, 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve_lookup(documents.get, host)
 
 
 async def run(n_feeds: int, n_entries: int) -> None:

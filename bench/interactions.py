@@ -47,7 +47,6 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -57,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from pydantic import SecretStr  # noqa: E402
 
+from bench.feedserver import serve  # noqa: E402
 from bot.app import Services, open_services  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.jobs import pipeline_pass  # noqa: E402
@@ -108,31 +108,7 @@ def serve_feeds(generations: list[dict[str, bytes]], current: Any, ports: Any) -
     """Child process: threaded HTTP servers on 127.0.0.1-10 serving `generations[current]`."""
     servers = []
     for h in range(HOSTS):
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = generations[current.value].get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                etag = f'"{len(body)}-{hash(body) & 0xFFFFFF:x}"'
-                if self.headers.get("If-None-Match") == etag:
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("ETag", etag)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer((f"127.0.0.{h + 1}", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = serve(lambda path: generations[current.value].get(path), f"127.0.0.{h + 1}")
         servers.append(server)
     ports.put([server.server_address[1] for server in servers])
     threading.Event().wait()  # until the parent terminates us
