@@ -63,8 +63,8 @@ def run_section(run: PipelineRun | None, unscored: int) -> list[str]:
     elif run.ok:
         lines.append(
             _(
-                "Last pipeline pass: %(when)s, %(new)s new articles from %(feeds)s feeds, "
-                "%(scored)s scored, in %(seconds)s s."
+                "Last pipeline pass: %(when)s; feeds: %(feeds)s, new articles: %(new)s, "
+                "scored: %(scored)s, time: %(seconds)s s."
             )
             % {
                 "when": _when(run.finished_at),
