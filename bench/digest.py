@@ -58,19 +58,14 @@ TICK = 0.005
 ZONE = "Europe/Amsterdam"
 
 
-class SlowSender(MemorySender):
-    """A Discord round trip per post, plus rendering the message as the real sender would."""
-
-    def __init__(self, latency: float) -> None:
-        super().__init__(nonce_window=None)
-        self.latency = latency
+class RenderingSender(MemorySender):
+    """The in-process sender, also rendering each digest as the real sender would."""
 
     async def send(
         self, channel_id: int, message: DigestMessage | AlertMessage, *, nonce: str
     ) -> int:
         if isinstance(message, DigestMessage):
             render_digest_text(message.digest)
-        await asyncio.sleep(self.latency)
         return await super().send(channel_id, message, nonce=nonce)
 
 
@@ -159,7 +154,7 @@ async def one_run(
                         discord_sender(services, subs)
                     )
                 else:
-                    sender = SlowSender(latency)
+                    sender = RenderingSender(nonce_window=None, latency=latency)
                     targets = [(10_000 + n, 1_000_000 + n) for n in range(subs)]
 
                     async def language_of(guild_id: int) -> Language:

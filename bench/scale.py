@@ -45,7 +45,6 @@ from bot.config import load_settings
 from bot.digest.compose import DigestComposer
 from bot.digest.delivery import DeliveryEngine, DeliveryPolicy, shard_scope
 from bot.digest.memory import MemorySender
-from bot.digest.messages import AlertMessage, DigestMessage
 from bot.digest.schedule import next_run
 from bot.digest.tables import digest_deliveries, digest_subscriptions
 from bot.i18n import Language
@@ -57,18 +56,6 @@ from bot.sentiment.store import score_pending
 from bot.storage import Database
 
 ZONE = "Europe/Amsterdam"
-
-
-class SlowSender(MemorySender):
-    def __init__(self, latency: float) -> None:
-        super().__init__(nonce_window=None)
-        self.latency = latency
-
-    async def send(
-        self, channel_id: int, message: DigestMessage | AlertMessage, *, nonce: str
-    ) -> int:
-        await asyncio.sleep(self.latency)
-        return await super().send(channel_id, message, nonce=nonce)
 
 
 @dataclass
@@ -223,7 +210,7 @@ async def worker(shard: int, shards: int, due: datetime, latency: float, concurr
     """One shard process: builds its engine, says `ready`, delivers on `go`, prints JSON."""
     settings = load_settings(sentiment_backend="lexicon")
     database = Database.connect(settings.resolved_database_url)
-    sender = SlowSender(latency)
+    sender = MemorySender(nonce_window=None, latency=latency)
 
     async def language_of(guild_id: int) -> Language:
         return "nl" if (guild_id >> 22) % 4 < 2 else "en"

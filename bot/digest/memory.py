@@ -7,6 +7,7 @@ deliveries exactly once), and `find_sent` searches a channel's posts for the mar
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ class MemorySender:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         nonce_window: timedelta | None = timedelta(minutes=5),
+        latency: float = 0.0,  # seconds per post: a Discord round trip, for benchmarks
     ) -> None:
+        self.latency = latency
         self.posts: dict[int, list[Post]] = defaultdict(list)
         self.gone: set[int] = set()
         self.missing: dict[int, str] = {}  # channel -> permission the bot lacks there
@@ -54,6 +57,8 @@ class MemorySender:
         self, channel_id: int, message: DigestMessage | AlertMessage, *, nonce: str
     ) -> int:
         self.send_calls += 1
+        if self.latency:
+            await asyncio.sleep(self.latency)
         self._check(channel_id)
         now = self._clock()
         if self._nonce_window is not None:
