@@ -8,7 +8,7 @@ then the fake's, not --latency-ms.
 
 A fresh SQLite database gets the bundled sample feeds (ingested offline), their sentiment
 scores (offline lexicon) and the bundled market history, so composing does its real work.
-Half the servers read Dutch, half English. The sender is in-process (bot.digest.memory) with
+Half the servers read Dutch, half English. The sender is in-process (bot.delivery.memory) with
 a simulated Discord round trip of --latency-ms per post and renders each digest to text, as
 an embed renderer would. Prints total time, digests/s and the largest event-loop stall,
 measured by a ticker task that wakes every 5 ms and records how late it woke. Figures are
@@ -37,20 +37,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
-from bot.app import Services, open_services
+from bot.compose.digest import DigestComposer
 from bot.config import Settings, load_settings
-from bot.digest.compose import DigestComposer
-from bot.digest.delivery import DeliveryEngine, DeliveryPolicy
-from bot.digest.memory import MemorySender
-from bot.digest.messages import AlertMessage, DigestMessage
+from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
+from bot.delivery.memory import MemorySender
+from bot.delivery.messages import AlertMessage, DigestMessage
+from bot.delivery.sender import Sender
 from bot.digest.schedule import next_run
-from bot.digest.sender import Sender
 from bot.digest.tables import digest_subscriptions
 from bot.digest.text import render_digest_text
 from bot.i18n import Language
 from bot.news.pipeline import ingest
 from bot.news.query import latest_article_time
 from bot.news.samples import sample_feeds
+from bot.runtime.services import Services, open_services
 from bot.sentiment.lexicon import LexiconBackend
 from bot.sentiment.store import score_pending
 
@@ -97,9 +97,9 @@ async def discord_sender(
     services: Services, subs: int
 ) -> AsyncIterator[tuple[Sender, Callable[[int], Awaitable[Language]], list[tuple[int, int]]]]:
     """A bot logged in to the fake Discord; yields its Sender, language_of and (guild, channel)s."""
-    from bot.client import configure_endpoints
-    from bot.discord_sender import DiscordSender
-    from bot.launcher import create_bot
+    from bot.discord.client import configure_endpoints
+    from bot.discord.launcher import create_bot
+    from bot.discord.sender import DiscordSender
     from tests.fakediscord import FakeDiscord
 
     guilds = fake_world(subs)

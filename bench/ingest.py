@@ -28,12 +28,12 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.feedserver import serve as serve_lookup
-from bot.app import open_services
 from bot.config import load_settings
 from bot.news.feeds import FeedSpec
 from bot.news.parse import RawEntry, parse_bytes
 from bot.news.pipeline import ingest
 from bot.news.samples import SAMPLE_DIR
+from bot.runtime.services import open_services
 
 HOSTS = 10
 

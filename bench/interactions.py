@@ -58,13 +58,13 @@ import sqlalchemy as sa  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
 from bench.feedserver import serve  # noqa: E402
-from bot.app import Services, open_services  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.jobs import pipeline_pass  # noqa: E402
 from bot.market.signal import ensure_bundled_history  # noqa: E402
 from bot.news.parse import parse_bytes  # noqa: E402
 from bot.news.samples import SAMPLE_DIR  # noqa: E402
 from bot.news.tables import articles  # noqa: E402
+from bot.runtime.jobs import pipeline_pass  # noqa: E402
+from bot.runtime.services import Services, open_services  # noqa: E402
 from tests.discord.conftest import rss, start_bot, stop_bot  # noqa: E402
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, User  # noqa: E402
 from tests.fakediscord.records import InteractionHandle  # noqa: E402

@@ -7,7 +7,7 @@ A fresh database gets the bundled sample feeds (ingested offline, lexicon scores
 market history and --subs subscriptions, one per guild, spread over --shards by Discord's
 rule. Then one child process per shard (as bot processes would be) builds its DeliveryEngine,
 scoped with shard_scope to its shard's guilds, and on a common start signal delivers what is
-due. Sends go to an in-process Discord (bot.digest.memory) with --latency-ms per post; every
+due. Sends go to an in-process Discord (bot.delivery.memory) with --latency-ms per post; every
 subscription must end up with exactly one 'sent' delivery and one post.
 
 Prints deliveries/s (from the start signal until both processes are done) and, per delivery:
@@ -40,19 +40,20 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.app import open_services
+from bot.compose.digest import DigestComposer
 from bot.config import load_settings
-from bot.digest.compose import DigestComposer
-from bot.digest.delivery import DeliveryEngine, DeliveryPolicy, shard_scope
-from bot.digest.memory import MemorySender
+from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
+from bot.delivery.memory import MemorySender
 from bot.digest.schedule import next_run
 from bot.digest.tables import digest_deliveries, digest_subscriptions
 from bot.i18n import Language
 from bot.news.pipeline import ingest
 from bot.news.query import latest_article_time
 from bot.news.samples import sample_feeds
+from bot.runtime.services import open_services
 from bot.sentiment.lexicon import LexiconBackend
 from bot.sentiment.store import score_pending
+from bot.shards import shard_scope
 from bot.storage import Database
 
 ZONE = "Europe/Amsterdam"

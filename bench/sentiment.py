@@ -133,7 +133,7 @@ def bench_transformers(
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
-    import bot.client  # noqa: F401  # the rest of the bot (discord.py, storage, ...) for RSS
+    import bot.discord.client  # noqa: F401  # the rest of the bot (discord.py, storage, ...) for RSS
     from bot.sentiment.labels import scheme_for
     from bot.sentiment.transformers_backend import (
         TransformersBackend,
@@ -184,7 +184,7 @@ def bench_transformers(
 def bench_saved_model(path: Path, variant: str, threads: int) -> None:
     """RSS through the production loader: the architecture saved to disk, then loaded by
     TransformersBackend (safetensors are memory-mapped: untouched pages cost nothing)."""
-    import bot.client  # noqa: F401  # the rest of the bot (discord.py, storage, ...) for RSS
+    import bot.discord.client  # noqa: F401  # the rest of the bot (discord.py, storage, ...) for RSS
     from bot.sentiment.transformers_backend import TransformersBackend
 
     base = rss_mb()

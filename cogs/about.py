@@ -7,9 +7,8 @@ from discord import app_commands
 from discord.app_commands import locale_str as T
 from discord.ext import commands
 
-from bot.client import CryptoBot
-from bot.compose.about import about_info
-from bot.embeds.about import about_embed
+from bot.discord.client import CryptoBot
+from bot.discord.embeds.about import about_embed
 
 
 class AboutCog(commands.Cog):
@@ -18,7 +17,7 @@ class AboutCog(commands.Cog):
 
     @app_commands.command(name=T("about"), description=T("What this bot does and its sources"))
     async def about(self, interaction: discord.Interaction) -> None:
-        info = await self.bot.services.cache.get("about", lambda: about_info(self.bot.services.db))
+        info = await self.bot.services.reads.about()
         backend = await self.bot.services.sentiment_name()
         await interaction.response.send_message(embed=about_embed(info, backend), ephemeral=True)
 

@@ -16,21 +16,21 @@ from discord import app_commands
 from discord.app_commands import locale_str as T
 from discord.ext import commands
 
-from bot.client import CryptoBot
+from bot.compose.digest import compose_digest
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.runner import build_engine, delivery_loop
 from bot.digest import store
-from bot.digest.compose import compose_digest
-from bot.digest.delivery import DeliveryEngine
-from bot.digest.runner import build_engine, delivery_loop
 from bot.digest.schedule import format_time, parse_zone
 from bot.digest.text import listing_text
-from bot.discord_sender import DiscordSender, missing_permission
-from bot.embeds.digest import digest_embed
+from bot.discord.client import CryptoBot
+from bot.discord.embeds.digest import digest_embed
+from bot.discord.render import NO_MENTIONS
+from bot.discord.sender import DiscordSender, missing_permission
 from bot.errors import BadInput
 from bot.i18n import N_, Language, _, current_language, fmt_date, fmt_time
+from bot.labels import permission_label
 from bot.market.report import build_signal_report
-from bot.permissions import permission_label
-from bot.render import NO_MENTIONS
-from bot.sharding import delivery_scope
+from bot.shards import delivery_scope
 
 # A digest post needs these in its channel; a missing one is named in the refusal.
 CHANNEL_PERMISSIONS = (

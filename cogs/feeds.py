@@ -9,8 +9,9 @@ from discord import app_commands
 from discord.app_commands import locale_str as T
 from discord.ext import commands
 
-from bot.client import CryptoBot
-from bot.embeds.feeds import feeds_embed
+from bot.discord.client import CryptoBot
+from bot.discord.embeds.feeds import feeds_embed
+from bot.discord.render import NO_MENTIONS, safe
 from bot.errors import BadInput
 from bot.guilds.feeds import (
     add_guild_feed,
@@ -20,7 +21,6 @@ from bot.guilds.feeds import (
 )
 from bot.i18n import N_, _, ngettext
 from bot.news.validate import FeedUrlError, check_feed_url
-from bot.render import NO_MENTIONS, safe
 
 
 class FeedsCog(commands.Cog):
@@ -68,7 +68,7 @@ class FeedsCog(commands.Cog):
             limit=services.settings.guild_feed_limit,
             now=datetime.now(UTC),
         )
-        services.cache.clear()  # /news for this server now reads the new list
+        services.reads.invalidate()  # this server now reads the new list
         text = ngettext(
             "Added **%(name)s** (%(language)s, %(entries)d item). "
             "New stories appear after the next fetch.",
@@ -88,7 +88,7 @@ class FeedsCog(commands.Cog):
         if not feed.isdigit():
             raise BadInput(N_("Pick a feed from the list."))
         removed = await remove_guild_feed(self.bot.services.db, interaction.guild_id, int(feed))
-        self.bot.services.cache.clear()
+        self.bot.services.reads.invalidate()
         if removed.is_default:
             text = _(
                 "Switched off **%(name)s** for this server. "

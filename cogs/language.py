@@ -7,9 +7,9 @@ from discord import app_commands
 from discord.app_commands import locale_str as T
 from discord.ext import commands
 
-from bot.client import CryptoBot
+from bot.discord.client import CryptoBot
+from bot.discord.render import NO_MENTIONS
 from bot.i18n import Language, _, current_language, use_language
-from bot.render import NO_MENTIONS
 
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "nl": "Nederlands"}
 

@@ -9,14 +9,10 @@ from discord import app_commands
 from discord.app_commands import locale_str as T
 from discord.ext import commands
 
-from bot.client import CryptoBot
-from bot.compose.news import news_brief
-from bot.embeds.news import news_embed
-from bot.errors import BadInput
-from bot.guilds.feeds import active_feed_ids
-from bot.i18n import N_
-from bot.news.coins import COIN_NAMES
-from bot.news.query import known_coins
+from bot.discord.client import CryptoBot
+from bot.discord.embeds.news import news_embed
+from bot.news.coins import parse_coin
+from cogs._common import coin_choices
 
 
 class NewsCog(commands.Cog):
@@ -45,27 +41,12 @@ class NewsCog(commands.Cog):
         language: str = "any",
     ) -> None:
         ticker = parse_coin(coin)
-        db = self.bot.services.db
-        guild_id = interaction.guild_id
-        feed_ids = (
-            await self.bot.services.cache.get(
-                ("feeds", guild_id), lambda: active_feed_ids(db, guild_id)
-            )
-            if guild_id
-            else None
-        )
-        source_language = None if language == "any" else language
-        key = ("news", hours, ticker, source_language, tuple(feed_ids or ()))
-        brief = await self.bot.services.cache.get(
-            key,
-            lambda: news_brief(
-                db,
-                now=datetime.now(UTC),
-                hours=hours,
-                coin=ticker,
-                language=source_language,
-                feed_ids=feed_ids,
-            ),
+        brief = await self.bot.services.reads.news(
+            interaction.guild_id,
+            now=datetime.now(UTC),
+            hours=hours,
+            coin=ticker,
+            language=None if language == "any" else language,
         )
         backend = await self.bot.services.sentiment_name()
         await interaction.response.send_message(embed=news_embed(brief, backend))
@@ -74,28 +55,7 @@ class NewsCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await coin_choices(self.bot, current)
-
-
-def parse_coin(value: str | None) -> str | None:
-    if not value:
-        return None
-    ticker = value.strip().upper().lstrip("$")
-    if ticker in COIN_NAMES:
-        return ticker
-    by_name = {name.upper(): t for t, name in COIN_NAMES.items()}
-    if ticker in by_name:
-        return by_name[ticker]
-    raise BadInput(N_("I don't know the coin %(coin)s."), coin=value[:20])
-
-
-async def coin_choices(bot: CryptoBot, current: str) -> list[app_commands.Choice[str]]:
-    """Most-mentioned coins first, matching ticker or name; Discord allows 25 choices."""
-    mentioned = await bot.services.cache.get("known_coins", lambda: known_coins(bot.services.db))
-    ordered = mentioned + [t for t in COIN_NAMES if t not in mentioned]
-    needle = current.strip().lower()
-    hits = [t for t in ordered if needle in t.lower() or needle in COIN_NAMES.get(t, "").lower()]
-    return [app_commands.Choice(name=f"{t} · {COIN_NAMES.get(t, t)}", value=t) for t in hits[:25]]
+        return await coin_choices(self.bot.services, interaction.guild_id, current)
 
 
 async def setup(bot: CryptoBot) -> None:

@@ -9,10 +9,10 @@ from discord import app_commands
 from discord.app_commands import locale_str as T
 from discord.ext import commands
 
-from bot.client import CryptoBot
-from bot.embeds.sentiment import sentiment_embed
-from bot.sentiment.aggregate import sentiment_summary
-from cogs.news import coin_choices, parse_coin
+from bot.discord.client import CryptoBot
+from bot.discord.embeds.sentiment import sentiment_embed
+from bot.news.coins import parse_coin
+from cogs._common import coin_choices
 
 
 class SentimentCog(commands.Cog):
@@ -38,11 +38,8 @@ class SentimentCog(commands.Cog):
         self, interaction: discord.Interaction, coin: str | None = None, period: str = "24h"
     ) -> None:
         ticker = parse_coin(coin)
-        summary = await self.bot.services.cache.get(
-            ("sentiment", period, ticker),
-            lambda: sentiment_summary(
-                self.bot.services.db, period=period, coin=ticker, now=datetime.now(UTC)
-            ),
+        summary = await self.bot.services.reads.sentiment(
+            interaction.guild_id, now=datetime.now(UTC), period=period, coin=ticker
         )
         await interaction.response.send_message(embed=sentiment_embed(summary))
 
@@ -50,7 +47,7 @@ class SentimentCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await coin_choices(self.bot, current)
+        return await coin_choices(self.bot.services, interaction.guild_id, current)
 
 
 async def setup(bot: CryptoBot) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 import discord
@@ -10,10 +9,9 @@ from discord import app_commands
 from discord.app_commands import locale_str as T
 from discord.ext import commands
 
-from bot.client import CryptoBot
-from bot.embeds.signal import CHART_NAME, signal_embed
+from bot.discord.client import CryptoBot
+from bot.discord.embeds.signal import CHART_NAME, signal_embed
 from bot.i18n import current_language
-from bot.market.chart import render_chart
 from bot.market.report import build_signal_report
 
 
@@ -29,13 +27,7 @@ class SignalCog(commands.Cog):
         await interaction.response.defer(thinking=True)
         services = self.bot.services
         report = await build_signal_report(services.db, services.settings)
-        language = current_language.get()
-        # One drawing per data version and language, shared by everyone asking meanwhile.
-        version = (report.as_of, len(report.rut), len(report.eth_btc), report.rules)
-        png = await services.cache.get(
-            ("signal-chart", language, version),
-            lambda: asyncio.to_thread(render_chart, report, language),
-        )
+        png = await services.reads.signal_chart(report, current_language.get())
         await interaction.followup.send(
             embed=signal_embed(report, with_chart=True),
             file=discord.File(io.BytesIO(png), filename=CHART_NAME),

@@ -18,10 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import Services, open_services
 from bot.cli.fetch import progress_line
+from bot.compose.digest import DigestComposer
 from bot.config import Settings
-from bot.digest.compose import DigestComposer
 from bot.digest.text import render_digest_text
 from bot.i18n import N_, Language, _, use_language
 from bot.market.chart import render_chart
@@ -31,6 +30,7 @@ from bot.market.text import render_report_text
 from bot.news.pipeline import FeedReport, IngestReport, ingest
 from bot.news.query import latest_article_time
 from bot.news.samples import sample_feeds
+from bot.runtime.services import Services, open_services
 from bot.sentiment.factory import describe_backend
 from bot.sentiment.store import score_pending
 

@@ -12,12 +12,12 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app import open_services
+from bot.compose.digest import WINDOW, DigestComposer
 from bot.config import Settings
-from bot.digest.compose import WINDOW, DigestComposer
 from bot.digest.text import render_digest_text
 from bot.i18n import Language, _, fmt_datetime, use_language
 from bot.news.query import latest_article_time
+from bot.runtime.services import open_services
 
 
 def register(sub: Any) -> None:

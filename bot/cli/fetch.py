@@ -7,10 +7,10 @@ import asyncio
 import sys
 from typing import Any
 
-from bot.app import open_services
 from bot.config import Settings
 from bot.i18n import N_, _, fmt_number, ngettext, use_language
 from bot.news.pipeline import FeedReport, IngestReport, ingest
+from bot.runtime.services import open_services
 
 # How each feed status reads in the report.
 STATUS_LABELS = {

@@ -6,11 +6,11 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.app import open_services
 from bot.config import Settings
 from bot.i18n import _, fmt_date, fmt_datetime, use_language
 from bot.market.refresh import SourceResult, refresh_market
 from bot.market.store import latest_days
+from bot.runtime.services import open_services
 
 
 def register(sub: Any) -> None:

@@ -8,10 +8,10 @@ import textwrap
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app import open_services
 from bot.config import Settings
 from bot.i18n import Language, _, fmt_date, fmt_datetime, ngettext, use_language
 from bot.news.query import StoryView, latest_article_time, top_stories
+from bot.runtime.services import open_services
 
 
 def register(sub: Any) -> None:

@@ -14,10 +14,10 @@ import logging
 import signal
 from typing import Any
 
-from bot.app import open_services
 from bot.config import Settings
-from bot.jobs import Job, background_jobs, pipeline_pass
 from bot.market.refresh import refresh_market
+from bot.runtime.jobs import Job, background_jobs, pipeline_pass
+from bot.runtime.services import open_services
 
 log = logging.getLogger(__name__)
 

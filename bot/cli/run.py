@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()  # exits 2 with a one-line message when missing
-    from bot.launcher import run_bot  # discord.py is imported only for this command
+    from bot.discord.launcher import run_bot  # discord.py is imported only for this command
 
     asyncio.run(run_bot(settings, token))
     return 0

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.app import open_services
 from bot.config import Settings
 from bot.i18n import Language, _, fmt_datetime, use_language
+from bot.runtime.services import open_services
 from bot.sentiment.aggregate import PERIODS, latest_scored_at, sentiment_summary
 from bot.sentiment.evaluate import DatasetError, evaluate, read_labelled_csv
 from bot.sentiment.factory import describe_backend, load_backend

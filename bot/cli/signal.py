@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.app import open_services
 from bot.config import Settings
 from bot.i18n import LANGUAGES, Language, _, use_language
 from bot.market.chart import render_chart
 from bot.market.refresh import refresh_market
 from bot.market.report import build_signal_report
 from bot.market.text import render_report_text
+from bot.runtime.services import open_services
 
 
 def register(sub: Any) -> None:

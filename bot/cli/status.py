@@ -8,11 +8,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app import open_services
 from bot.cli.fetch import status_label
 from bot.config import Settings
-from bot.health import FeedHealth, PipelineRun, ShardLoad, Status, gather_status
 from bot.i18n import _, fmt_datetime, fmt_number, ngettext, use_language
+from bot.runtime.health import FeedHealth, PipelineRun, ShardLoad, Status, gather_status
+from bot.runtime.services import open_services
 
 
 def register(sub: Any) -> None:

@@ -20,7 +20,7 @@ from bot.digest.schedule import format_time, next_run, parse_time, parse_zone
 from bot.digest.tables import alert_subscriptions, digest_subscriptions
 from bot.errors import BadInput
 from bot.i18n import N_, _
-from bot.permissions import permission_label
+from bot.labels import permission_label
 from bot.storage import Database
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import textwrap
 from bot.digest.model import CoinMood, Digest, Macro, Mood, StoryItem
 from bot.digest.schedule import format_time
 from bot.digest.store import DigestListing
-from bot.embeds.common import badge, label_name
 from bot.i18n import _, fmt_date, fmt_number, fmt_percent, fmt_time, ngettext, use_language
+from bot.labels import badge, label_name
 from bot.market.text import fear_greed_label
 from bot.sentiment.factory import describe_backend
 

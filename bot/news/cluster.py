@@ -22,7 +22,7 @@ from bot.news.store import chunks
 from bot.news.tables import articles, stories
 from bot.storage import Database
 from bot.storage.types import UTCDateTime
-from bot.workers import run_pipeline_work
+from bot.utils.workers import run_pipeline_work
 
 
 @dataclass

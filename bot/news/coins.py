@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.errors import BadInput
+from bot.i18n import N_
+
 
 @dataclass(frozen=True)
 class Coin:
@@ -116,3 +119,16 @@ def tag_coins(*texts: str) -> list[str]:
             word = m["before"] or m["after"] or m["glued"]
             count(_AMBIGUOUS[_key(word)])
     return sorted(counts, key=lambda t: (-counts[t], t))
+
+
+def parse_coin(value: str | None) -> str | None:
+    """A ticker, '$ticker' or coin name as a user typed it -> the ticker (BadInput if unknown)."""
+    if not value:
+        return None
+    ticker = value.strip().upper().lstrip("$")
+    if ticker in COIN_NAMES:
+        return ticker
+    by_name = {name.upper(): t for t, name in COIN_NAMES.items()}
+    if ticker in by_name:
+        return by_name[ticker]
+    raise BadInput(N_("I don't know the coin %(coin)s."), coin=value[:20])

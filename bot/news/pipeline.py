@@ -8,8 +8,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from bot.app import Services
+import httpx
+
+from bot.config import Settings
 from bot.news.cluster import cluster_pending
 from bot.news.feeds import Feed, FeedSpec, enabled_feeds, load_feeds, sync_feeds
 from bot.news.fetch import Fetcher, FetchResult, FetchStatus, HttpFetcher
@@ -17,7 +20,8 @@ from bot.news.normalize import Article, normalize_entries
 from bot.news.parse import FeedUnreadable, parse_bytes
 from bot.news.state import advance, load_states, save_state
 from bot.news.store import store_articles
-from bot.workers import run_pipeline_work
+from bot.storage import Database
+from bot.utils.workers import run_pipeline_work
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,17 @@ class IngestReport:
 Progress = Callable[[FeedReport, int, int], None]  # (report, done, total)
 
 
+class IngestResources(Protocol):
+    """What a pass needs from the process (bot.runtime.services.Services provides it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def http(self) -> httpx.AsyncClient: ...
+
+
 @dataclass(frozen=True)
 class _Digest:
     entries: int
@@ -70,7 +85,7 @@ def _digest(result: FetchResult, feed: Feed, now: datetime) -> _Digest:
 
 
 async def ingest(
-    services: Services,
+    services: IngestResources,
     *,
     feeds: Sequence[FeedSpec] | None = None,
     fetcher: Fetcher | None = None,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from bot.news.fetch import Conditional, FetchResult, FetchStatus
 from bot.news.tables import feed_state
 from bot.storage import Database
+from bot.utils.backoff import exponential_backoff
 
 MAX_BACKOFF = timedelta(hours=24)
 GONE_BACKOFF = timedelta(days=1)
@@ -41,7 +42,10 @@ class FeedState:
 
 def backoff(failures: int, interval: timedelta) -> timedelta:
     """interval, 2x, 4x ... capped at a day."""
-    return min(interval * (2 ** max(0, min(failures - 1, 16))), MAX_BACKOFF)
+    seconds = exponential_backoff(
+        failures, base=interval.total_seconds(), cap=MAX_BACKOFF.total_seconds()
+    )
+    return timedelta(seconds=seconds)
 
 
 def advance(

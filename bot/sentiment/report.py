@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.embeds.common import label_name
 from bot.i18n import N_, _, fmt_number, fmt_percent
+from bot.labels import label_name
 from bot.sentiment.aggregate import SentimentSummary
 from bot.sentiment.evaluate import EvalReport
 from bot.sentiment.factory import describe_backend

@@ -12,7 +12,7 @@ from bot.news.tables import articles
 from bot.sentiment.tables import article_sentiment
 from bot.sentiment.types import Label, Sentiment, SentimentBackend
 from bot.storage import Database
-from bot.workers import run_pipeline_work
+from bot.utils.workers import run_pipeline_work
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.config import Settings
-from bot.digest.delivery import DeliveryEngine, DeliveryPolicy, Scope
-from bot.digest.memory import MemorySender
+from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
+from bot.delivery.memory import MemorySender
 from bot.digest.model import Digest, Mood
 from bot.i18n import Language
+from bot.shards import Scope
 from bot.storage import Database
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot.digest.compose import coin_moods, compose_digest, lean, pick_stories
+from bot.compose.digest import coin_moods, compose_digest, lean, pick_stories
 from bot.digest.model import Digest, Macro
 from bot.digest.text import render_digest_text
 from bot.news.query import StoryView

@@ -16,12 +16,12 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.app import Services, open_services
-from bot.client import CryptoBot, configure_endpoints
 from bot.config import Settings, load_settings
-from bot.jobs import pipeline_pass
-from bot.launcher import create_bot
+from bot.discord.client import CryptoBot, configure_endpoints
+from bot.discord.launcher import create_bot
 from bot.market.signal import ensure_bundled_history
+from bot.runtime.jobs import pipeline_pass
+from bot.runtime.services import Services, open_services
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Overwrite, Perm, Role, User
 
 OWNER = User(1001, "owner")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app import open_services
-from bot.jobs import pipeline_pass
+from bot.runtime.jobs import pipeline_pass
+from bot.runtime.services import open_services
 from tests.discord.conftest import (
     ADMIN,
     ALICE,

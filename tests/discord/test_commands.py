@@ -112,7 +112,7 @@ async def test_unexpected_error_is_answered_and_logged(
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(sys.modules["cogs.about"], "about_info", broken)
+    monkeypatch.setattr(sys.modules["bot.compose.reads"], "about_info", broken)
     reply = await ask(running, NL_GUILD, "about")
     assert reply.ephemeral and "Er ging bij ons iets mis" in reply.content
     assert any("database on fire" in (r.exc_text or str(r.exc_info)) for r in caplog.records)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from bot.digest import ledger
+from bot.delivery import ledger
 from bot.digest.schedule import next_run
 from bot.digest.tables import digest_deliveries
 from bot.market.events import SignalEvent, record_signal_events
@@ -38,7 +38,7 @@ def bot_overrides() -> dict[str, object]:
 def advance_clock(running: Running, to: datetime) -> None:
     """The delivery engine's clock jumps to `to` (the rest of the bot keeps real time)."""
     engine = running.bot.get_cog("DigestCog").engine  # type: ignore[union-attr]
-    engine._clock = lambda: to
+    engine.clock = lambda: to
 
 
 async def subscribe(running: Running, guild: int, channel: int, **options: Any) -> Any:

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.app import make_http_client
 from bot.config import Settings, load_settings
 from bot.market.bundle import read_bundled
 from bot.market.events import list_signal_events
@@ -21,6 +20,7 @@ from bot.market.refresh import MarketRefresher, SourceResult, yahoo_range
 from bot.market.series import BTC_DOMINANCE_CG, ETH_BTC, FEAR_GREED, RUT
 from bot.market.store import load_series
 from bot.storage import Database
+from bot.utils.http.client import make_http_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AFTER_CLOSE = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)

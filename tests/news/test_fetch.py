@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import make_http_client
 from bot.config import Settings, load_settings
 from bot.news.fetch import Conditional, FetchStatus, HttpFetcher, parse_retry_after
+from bot.utils.http.client import make_http_client
 from tests.news.conftest import FaultServer
 
 MAX_BYTES = 200_000

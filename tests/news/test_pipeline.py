@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.app import Services, open_services
 from bot.config import Settings, load_settings
 from bot.news.feeds import FeedSpec
 from bot.news.fetch import Conditional, FetchResult, FetchStatus
 from bot.news.pipeline import ingest
 from bot.news.samples import FileFetcher, sample_feeds
 from bot.news.tables import articles, feed_state, feeds, stories
+from bot.runtime.services import Services, open_services
 from tests.news.conftest import FEEDS, FaultServer, saved
 
 NOW = datetime(2025, 12, 13, 8, tzinfo=UTC)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, open_services
 from bot.config import load_settings
 from bot.news.pipeline import ingest
 from bot.news.query import known_coins, latest_article_time, top_stories
 from bot.news.samples import sample_feeds
+from bot.runtime.services import Services, open_services
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.app import open_services
 from bot.cli.pipeline import run_once
 from bot.config import load_settings
-from bot.health import last_pipeline_run, unscored_articles
 from bot.news.tables import articles
+from bot.runtime.health import last_pipeline_run, unscored_articles
+from bot.runtime.services import open_services
 from tests.discord.conftest import EN_ITEMS, NL_ITEMS, FeedServer
 
 UNREACHABLE = "http://127.0.0.1:9/nothing"  # the discard port: connection refused at once

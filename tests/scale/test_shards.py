@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from bot.app import open_services
-from bot.client import CryptoBot
 from bot.config import Settings
 from bot.digest import store
 from bot.digest.schedule import next_run
 from bot.digest.tables import digest_deliveries
-from bot.jobs import pipeline_pass
+from bot.discord.client import CryptoBot
 from bot.market.signal import ensure_bundled_history
+from bot.runtime.jobs import pipeline_pass
+from bot.runtime.services import open_services
 from tests.discord.conftest import OWNER, FeedServer, bot_settings, start_bot, stop_bot
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, guild_id_for_shard
 
@@ -79,7 +79,7 @@ class Process:
         services = await self._stack.enter_async_context(open_services(self.settings))
         self.bot, self.task = await start_bot(self.settings, services)
         engine = self.bot.get_cog("DigestCog").engine  # type: ignore[union-attr]
-        engine._clock = lambda: clock
+        engine.clock = lambda: clock
         real_send = engine._sender.send
 
         async def send(channel_id: int, message: Any, *, nonce: str) -> int:

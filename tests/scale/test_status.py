@@ -13,10 +13,11 @@ from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
 from bot.digest import store
 from bot.digest.tables import digest_deliveries
-from bot.health import PipelineRun, gather_status, last_pipeline_run, record_pipeline_run
+from bot.discord.launcher import client_options
 from bot.news.tables import articles, feed_state, feeds
+from bot.runtime.health import PipelineRun, gather_status, last_pipeline_run, record_pipeline_run
 from bot.sentiment.tables import article_sentiment
-from bot.sharding import client_options, delivery_scope, process_shards
+from bot.shards import delivery_scope, process_shards
 from bot.storage import Database
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

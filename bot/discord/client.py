@@ -1,0 +1,150 @@
+"""The discord.py client: built by the composition root, owns no globals.
+
+`setup_hook` sets the translator, loads the cogs, syncs commands only when their definitions
+changed, and starts the background jobs; `close` stops them. Services (database, HTTP client)
+belong to the launcher, which closes them after the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.discord.translator import CatalogTranslator
+from bot.discord.tree import BotTree
+from bot.guilds.settings import GuildLanguages
+from bot.runtime.services import Services
+from bot.storage import kv
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "cogs.news",
+    "cogs.sentiment",
+    "cogs.signal",
+    "cogs.language",
+    "cogs.feeds",
+    "cogs.about",
+    "cogs.digest",
+)
+
+Job = Callable[[], Awaitable[None]]
+
+SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
+
+
+def configure_endpoints(api_base: str, gateway_url: str) -> None:
+    """Point discord.py at Discord, a REST proxy or a Discord-compatible server.
+
+    discord.py reads these class attributes when it builds a request or opens the gateway.
+    """
+    discord.http.Route.BASE = api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def minimal_intents() -> discord.Intents:
+    # Slash commands need only the guilds intent (guild and channel objects); nothing privileged.
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+class CryptoBot(commands.AutoShardedBot):
+    """Sharded: SHARD_COUNT/SHARD_IDS pick the shards (bot.shards), else Discord's count."""
+
+    def __init__(self, services: Services, *, jobs: dict[str, Job] | None = None, **kwargs: Any):
+        kwargs.setdefault("guild_ready_timeout", 2.0)
+        # Never sleep minutes inside discord.py on a 429: callers (deliveries) retry later.
+        kwargs.setdefault("max_ratelimit_timeout", 30.0)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=minimal_intents(),
+            tree_cls=BotTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **kwargs,
+        )
+        self.services = services
+        self.settings = services.settings
+        self.languages = GuildLanguages(services.db, services.settings.default_language)
+        self._jobs = jobs or {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def setup_hook(self) -> None:
+        # Load the sentiment model before taking interactions, so no command waits for it.
+        await self.services.sentiment()
+        await self.tree.set_translator(CatalogTranslator())
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands_if_changed()
+        for name, job in self._jobs.items():
+            self._tasks.append(asyncio.create_task(_supervised(name, job), name=name))
+        # Start-up objects (model, catalogs, cached history) live for the whole process: move
+        # them out of the collector's reach so full collections stay short (loop stalls).
+        gc.collect()
+        gc.freeze()
+        # Pipeline threads (parsing, clustering, scoring) hold the GIL in 5 ms slices by
+        # default; the event loop waits for it on every socket operation. Shorter slices keep
+        # interactions answered while a pass runs.
+        sys.setswitchinterval(SWITCH_INTERVAL)
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync only when the payload (definitions and translations) differs from the last one.
+
+        discord.py does a full bulk overwrite on every sync; Discord rate-limits those, and a
+        restart loop would burn through the limit.
+        """
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        translator = self.tree.translator
+        payload = [
+            await command.get_translated_payload(self.tree, translator)  # type: ignore[arg-type]
+            for command in self.tree.get_commands(guild=guild)
+        ]
+        scope = f"guild:{guild.id}" if guild else "global"
+        digest = hashlib.sha256(
+            json.dumps({"app": self.application_id, "commands": payload}, sort_keys=True).encode()
+        ).hexdigest()
+        key = f"command_sync:{scope}"
+        if await kv.get_value(self.services.db, key) == digest:
+            log.info("commands unchanged (%s): not syncing", scope)
+            return False
+        await self.tree.sync(guild=guild)
+        await kv.set_value(self.services.db, key, digest)
+        log.info("synced %d commands (%s)", len(payload), scope)
+        return True
+
+    async def on_ready(self) -> None:
+        # May fire again after a reconnect: log only, start nothing here.
+        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await super().close()
+
+
+async def _supervised(name: str, job: Job) -> None:
+    """Run a long-lived job; log and restart it after a pause if it ever crashes."""
+    while True:
+        try:
+            await job()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background job %s crashed; restarting in 30 s", name)
+            await asyncio.sleep(30)

@@ -1,0 +1,25 @@
+"""/feeds list as an embed."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.discord.render import EmbedBuilder, safe
+from bot.guilds.feeds import GuildFeed
+from bot.i18n import _
+
+FLAGS = {"nl": "🇳🇱", "en": "🇬🇧"}
+
+
+def _line(feed: GuildFeed) -> str:
+    mark = "✅" if feed.active else "⛔"
+    return f"{mark} {FLAGS.get(feed.language, feed.language)} {safe(feed.name, 80)}"
+
+
+def feeds_embed(rows: list[GuildFeed]) -> discord.Embed:
+    builder = EmbedBuilder(_("News feeds on this server"))
+    defaults = [f for f in rows if f.is_default]
+    own = [f for f in rows if not f.is_default]
+    builder.add_field(_("Default feeds"), "\n".join(map(_line, defaults)) or "-")
+    builder.add_field(_("Added by this server"), "\n".join(map(_line, own)) or _("none yet"))
+    return builder.footer(_("⛔ = switched off here. Manage with /feeds add and /feeds remove."))

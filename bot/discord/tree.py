@@ -1,0 +1,104 @@
+"""The command tree: sets the reply language per interaction and handles every command error.
+
+One place maps the project's exceptions to short, translated, ephemeral messages, so no
+interaction is left unanswered and cogs contain no error plumbing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from bot.errors import MissingPermission, UserFacingError
+from bot.i18n import Language, _, current_language
+from bot.labels import permission_label
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_INTERACTION = 10062  # Discord's code for a token used after the response window
+
+
+class LanguageLookup(Protocol):
+    async def language_for(
+        self, guild_id: int | None, preferred_locale: str | None
+    ) -> Language: ...
+
+
+class LanguageAware(Protocol):
+    """What the tree needs of its client (the client imports the tree, not the reverse)."""
+
+    @property
+    def languages(self) -> LanguageLookup: ...
+
+
+class BotTree(app_commands.CommandTree[Any]):
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        # Runs before every command and autocomplete in the same task: the ContextVar set here
+        # is what `_()` reads for the rest of this interaction.
+        bot: LanguageAware = interaction.client
+        # guild_locale is the server's preferred locale, sent with every guild interaction.
+        preferred = interaction.guild_locale.value if interaction.guild_locale else None
+        language = await bot.languages.language_for(interaction.guild_id, preferred)
+        current_language.set(language)
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        original: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            original = error.original
+        if isinstance(original, UserFacingError):
+            text = original.message()
+        elif isinstance(original, app_commands.MissingPermissions):
+            names = ", ".join(permission_label(p) for p in original.missing_permissions)
+            text = MissingPermission(permission=names).message()
+        elif isinstance(original, app_commands.BotMissingPermissions):
+            names = ", ".join(permission_label(p) for p in original.missing_permissions)
+            text = _("I am missing the %(permission)s permission here.") % {"permission": names}
+        elif isinstance(original, app_commands.NoPrivateMessage):
+            text = _("This command only works in a server.")
+        elif isinstance(original, app_commands.CommandOnCooldown):
+            text = _("Slow down a little: try again in %(seconds)d seconds.") % {
+                "seconds": max(1, round(original.retry_after))
+            }
+        elif isinstance(original, app_commands.TransformerError):
+            text = _("That value is not valid here: %(value)s") % {"value": original.value}
+        elif isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+            # We answered after Discord's 3-second window: nothing can reach the user now.
+            log.warning(
+                "interaction %s (/%s) expired before the reply",
+                interaction.id,
+                interaction.command.qualified_name if interaction.command else "?",
+            )
+            return
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error(
+                "unexpected error in /%s (guild %s)",
+                command,
+                interaction.guild_id,
+                exc_info=original,
+            )
+            text = _("Something went wrong on our side. It has been logged; please try again.")
+        await send_ephemeral(interaction, "⚠️ " + text)
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
+    """Answer the interaction whatever state it is in (fresh, deferred or already answered)."""
+    none = discord.AllowedMentions.none()
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=none)
+        elif interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            # Deferred ("thinking..."): replace the placeholder rather than leave it spinning.
+            await interaction.edit_original_response(
+                content=text, embeds=[], attachments=[], allowed_mentions=none
+            )
+        else:
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=none)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message to interaction %s", interaction.id)

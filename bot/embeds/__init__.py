@@ -1,1 +1,0 @@
-"""Render domain views as Discord embeds, in the current language, within Discord's limits."""

@@ -1,0 +1,92 @@
+"""Background jobs of the bot process: the news pipeline and the market refresh.
+
+Each job is a long-lived coroutine started in `CryptoBot.setup_hook` and cancelled in
+`close()`; one failed pass is logged and the next one runs on schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+
+from bot.market.refresh import market_refresh_loop
+from bot.news.pipeline import IngestReport, ingest
+from bot.runtime.health import PipelineRun, record_pipeline_run
+from bot.runtime.services import Services
+from bot.sentiment.store import score_pending
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PassReport:
+    ingest: IngestReport
+    scored: int
+
+
+async def pipeline_pass(services: Services) -> PassReport:
+    """Fetch due feeds, store new articles, then score everything not yet scored.
+
+    The pass is recorded in the database for `python -m bot status` (it may run in a
+    pipeline process of its own).
+    """
+    report = await ingest(services)
+    backend = await services.sentiment()
+    scored = await score_pending(
+        services.db, backend, batch_size=services.settings.sentiment_batch_size
+    )
+    run = PipelineRun(
+        started_at=report.started_at,
+        finished_at=datetime.now(UTC),
+        ok=True,
+        new_articles=report.new_articles,
+        feeds=len(report.feeds),
+        scored=scored,
+        backend=backend.name,
+        model=backend.model,
+    )
+    await record_pipeline_run(services.db, run)
+    services.reads.invalidate()  # commands see the new articles and scores at once
+    log.info(
+        "pipeline pass: %d new articles from %d feeds, %d scored in %.1f s",
+        report.new_articles,
+        len(report.feeds),
+        scored,
+        report.seconds,
+    )
+    return PassReport(report, scored)
+
+
+async def news_loop(services: Services) -> None:
+    while True:
+        started = datetime.now(UTC)
+        try:
+            await pipeline_pass(services)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one bad pass must not end the loop
+            log.exception("pipeline pass failed")
+            await _record_failure(services, started, exc)
+        # Failing feeds also keep their own next_fetch_at (backoff) and are skipped until due.
+        await asyncio.sleep(services.settings.fetch_interval)
+
+
+async def _record_failure(services: Services, started: datetime, exc: Exception) -> None:
+    failed = PipelineRun(started, datetime.now(UTC), ok=False, error=f"{type(exc).__name__}: {exc}")
+    try:
+        await record_pipeline_run(services.db, failed)
+    except Exception:  # the database itself may be what failed
+        log.warning("could not record the failed pipeline pass", exc_info=True)
+
+
+def background_jobs(services: Services) -> dict[str, Job]:
+    return {
+        "news": partial(news_loop, services),
+        "market": partial(market_refresh_loop, services.db, services.http, services.settings),
+    }

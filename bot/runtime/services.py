@@ -1,0 +1,67 @@
+"""The composition root for core services: settings, database, HTTP client.
+
+The CLI and the Discord client both build their services here, once per process, and close
+them in reverse order. Nothing else creates an engine or an `httpx.AsyncClient`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+
+from bot.compose.reads import Reads
+from bot.config import Settings
+from bot.sentiment.types import SentimentBackend
+from bot.storage import Database
+from bot.utils.cache import ReadCache
+from bot.utils.http.client import make_http_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    http: httpx.AsyncClient
+    # Reads that slash commands share (see bot/utils/cache.py); the pipeline clears it after a pass.
+    cache: ReadCache = field(default_factory=ReadCache)
+    reads: Reads = field(init=False)
+    _sentiment: SentimentBackend | None = None
+    _sentiment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.reads = Reads(self.db, self.cache)
+
+    async def sentiment(self) -> SentimentBackend:
+        """The sentiment backend, loaded once on first use, in a thread (a model load is slow)."""
+        async with self._sentiment_lock:
+            if self._sentiment is None:
+                from bot.sentiment.factory import load_backend
+
+                self._sentiment = await asyncio.to_thread(load_backend, self.settings)
+        return self._sentiment
+
+    async def sentiment_name(self) -> str:
+        """The backend as users see it, translated (about command, footers)."""
+        from bot.sentiment.factory import describe_backend
+
+        backend = await self.sentiment()
+        return describe_backend(backend.name, backend.model)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    db = Database.connect(settings.resolved_database_url)
+    http = make_http_client(settings)
+    try:
+        await db.migrate()
+        yield Services(settings=settings, db=db, http=http)
+    finally:
+        await http.aclose()
+        await db.close()

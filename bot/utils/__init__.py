@@ -1,0 +1,1 @@
+"""Shared plumbing with no domain knowledge: HTTP, backoff, caching, worker threads."""

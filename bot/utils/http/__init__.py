@@ -1,0 +1,1 @@
+"""HTTP: the plain client, the guarded transport every feed request takes, capped reads."""
