@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,8 +44,8 @@ class FakeMarkets:
         return sum(1 for n, _q, _h in self.requests if n == name)
 
 
-def fixture_reply(name: str) -> Reply:
-    return Reply(body=(FIXTURES / name).read_bytes())
+def fixture_reply(name: str, status: int = 200, **headers: str) -> Reply:
+    return Reply(status, (FIXTURES / name).read_bytes(), headers)
 
 
 @pytest.fixture
@@ -79,14 +80,13 @@ async def markets() -> AsyncIterator[FakeMarkets]:
 
 
 def market_settings(tmp_path: Path, markets: FakeMarkets, **extra: Any) -> Settings:
-    return load_settings(
-        data_dir=tmp_path / "data",
-        market_yahoo_url=f"{markets.base}/yahoo",
-        market_binance_url=f"{markets.base}/binance",
-        market_coingecko_url=f"{markets.base}/coingecko",
-        market_fng_url=f"{markets.base}/fng",
-        **extra,
-    )
+    urls = {
+        "market_yahoo_url": f"{markets.base}/yahoo",
+        "market_binance_url": f"{markets.base}/binance",
+        "market_coingecko_url": f"{markets.base}/coingecko",
+        "market_fng_url": f"{markets.base}/fng",
+    }
+    return load_settings(data_dir=tmp_path / "data", **(urls | extra))
 
 
 @pytest.fixture
@@ -173,6 +173,78 @@ async def test_rate_limit_without_retry_after_doubles(
     assert second["yahoo"].error  # retried after an hour, limited again
     wait = {r.source: r for r in await refresher.refresh(now=t2 + timedelta(hours=1, seconds=1))}
     assert wait["yahoo"].skipped_until == t2 + timedelta(hours=2)
+
+
+@pytest.mark.parametrize(
+    ("name", "reply", "error"),
+    [
+        (
+            "yahoo",
+            fixture_reply("yahoo_not_found.json", 404),
+            "HTTP 404: Not Found: No data found, symbol may be delisted",
+        ),
+        (
+            "binance",
+            fixture_reply("binance_invalid_symbol.json", 400),
+            "HTTP 400: code -1121: Invalid symbol.",
+        ),
+        ("fng", fixture_reply("fng_error.json"), "Invalid limit parameter"),
+    ],
+)
+async def test_failures_carry_the_apis_own_message(
+    db: Database,
+    http: httpx.AsyncClient,
+    markets: FakeMarkets,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    reply: Reply,
+    error: str,
+) -> None:
+    markets.replies[name] = reply
+    with caplog.at_level(logging.WARNING, logger="bot.market.refresh"):
+        results = await MarketRefresher(db, http, market_settings(tmp_path, markets)).refresh(
+            now=AFTER_CLOSE
+        )
+    [failed] = [r for r in results if not r.ok]
+    assert failed.error == error
+    assert error in caplog.text
+    assert markets.base not in caplog.text  # no URLs (a key could be in one), no headers
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        fixture_reply("coingecko_rate_limited.json"),  # 200 with the limit in the body
+        fixture_reply("coingecko_rate_limited.json", 429),
+    ],
+)
+async def test_coingecko_rate_limit_in_any_status_backs_off_an_hour(
+    db: Database, http: httpx.AsyncClient, markets: FakeMarkets, tmp_path: Path, reply: Reply
+) -> None:
+    markets.replies["coingecko"] = reply
+    refresher = MarketRefresher(db, http, market_settings(tmp_path, markets))
+    first = {r.source: r for r in await refresher.refresh(now=AFTER_CLOSE)}
+    assert first["coingecko"].error == (
+        "rate limited: You've exceeded the Rate Limit. Please visit "
+        "https://www.coingecko.com/en/api/pricing to subscribe to our API plans for higher "
+        "rate limits."
+    )
+    soon = {r.source: r for r in await refresher.refresh(now=AFTER_CLOSE + timedelta(minutes=30))}
+    assert soon["coingecko"].skipped_until == AFTER_CLOSE + timedelta(hours=1)
+    assert len(await load_series(db, BTC_DOMINANCE_CG)) == 0
+
+
+async def test_market_answers_are_capped_at_2_mb(
+    db: Database, http: httpx.AsyncClient, markets: FakeMarkets, tmp_path: Path
+) -> None:
+    markets.replies["fng"] = Reply(200, b'{"data": [' + b" " * 2_000_000 + b"]}")
+    results = await MarketRefresher(db, http, market_settings(tmp_path, markets)).refresh(
+        now=AFTER_CLOSE
+    )
+    [failed] = [r for r in results if not r.ok]
+    assert failed.source == "alternative.me"
+    assert failed.error == "response larger than 2000000 bytes"
 
 
 def yahoo_payload(points: list[tuple[date, float]]) -> bytes:
