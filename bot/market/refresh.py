@@ -5,7 +5,8 @@ function (sources.py) and merged into the stored series. A source that fails kee
 stored (reports then say "as of" the last stored day) and backs off: rate limits (a 429, or
 CoinGecko's in a 200 body) honour Retry-After or wait an hour, doubling up to a day; other
 failures wait 15 minutes, doubling. Error bodies are read (capped) so the API's own message
-reaches the log and the result.
+reaches the log and the result. Binance refuses some regions (451, or 403 from its CDN): the
+klines are then fetched from its market-data host (MARKET_BINANCE_FALLBACK_URL).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,7 @@ ERROR_BACKOFF = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(days=1)
 MAX_BYTES = 2_000_000  # market answers are small (10 years of Yahoo dailies: a few 100 kB)
 MAX_MESSAGE = 200  # characters of an API's error message kept in logs and results
+REGION_BLOCKED = frozenset({403, 451})
 # Yahoo's `range` values, by how many days of history are missing.
 _YAHOO_RANGES = ((25, "1mo"), (85, "3mo"), (175, "6mo"), (360, "1y"), (720, "2y"), (1800, "5y"))
 
@@ -77,6 +79,8 @@ class Source:
     parse: Callable[[Any, datetime], list[Point]]
     error: Callable[[Any], str | None]  # the API's own message in an error body
     rate_limited: Callable[[Any], bool] = lambda payload: False  # a limit in a 200 body
+    # Another host with the same API, tried when this one refuses our region: (name, url).
+    fallback: Callable[[Settings], tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ SOURCES: tuple[Source, ...] = (
         _binance,
         lambda p, now: parse_binance_klines(p, now=now),
         binance_error,
+        fallback=lambda s: ("binance-data-api", s.market_binance_fallback_url),
     ),
     Source(
         "coingecko",
@@ -239,19 +244,28 @@ class MarketRefresher:
             return SourceResult(source.name, source.series, skipped_until=state.until)
         missing = (now.date() - last).days if last else 3650
         request = source.request(self.settings, missing)
+        name, refused = source.name, ""
         max_bytes = min(self.settings.http_max_bytes, MAX_BYTES)
         try:
-            payload = await fetch_json(self.http, request, source, max_bytes)
+            try:
+                payload = await fetch_json(self.http, request, source, max_bytes)
+            except HttpStatusError as exc:
+                fallback, url = source.fallback(self.settings) if source.fallback else ("", "")
+                if exc.status not in REGION_BLOCKED or not url:
+                    raise
+                log.warning("market source %s refused us (%s); trying %s", name, exc, fallback)
+                name, refused = fallback, f"{name} {exc}; {fallback}: "
+                payload = await fetch_json(self.http, replace(request, url=url), source, max_bytes)
             points = await asyncio.to_thread(source.parse, payload, now)
         except (httpx.HTTPError, SourceError, RateLimited, HttpStatusError) as exc:
             self._fail(source.name, now, exc)
-            error = str(exc) or type(exc).__name__
-            log.warning("market refresh from %s failed: %s", source.name, error)
-            return SourceResult(source.name, source.series, error=error)
+            error = refused + (str(exc) or type(exc).__name__)
+            log.warning("market refresh from %s failed: %s", name, error)
+            return SourceResult(name, source.series, error=error)
         self._backoff.pop(source.name, None)
-        stored = await upsert_points(self.db, source.series, points, source.name, now=now)
-        log.info("market refresh from %s: %d points", source.name, stored)
-        return SourceResult(source.name, source.series, points=stored)
+        stored = await upsert_points(self.db, source.series, points, name, now=now)
+        log.info("market refresh from %s: %d points", name, stored)
+        return SourceResult(name, source.series, points=stored)
 
 
 async def refresh_market(

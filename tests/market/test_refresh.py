@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 
 from bot.app import make_http_client
@@ -21,6 +22,7 @@ from bot.market.events import list_signal_events
 from bot.market.refresh import MarketRefresher, SourceResult, yahoo_range
 from bot.market.series import BTC_DOMINANCE_CG, ETH_BTC, FEAR_GREED, RUT
 from bot.market.store import load_series
+from bot.market.tables import market_series
 from bot.storage import Database
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -54,6 +56,7 @@ async def markets() -> AsyncIterator[FakeMarkets]:
         replies={
             "yahoo": fixture_reply("yahoo_rut_1mo.json"),
             "binance": fixture_reply("binance_ethbtc_1d.json"),
+            "binance-data-api": fixture_reply("binance_ethbtc_1d.json"),
             "coingecko": fixture_reply("coingecko_global.json"),
             "fng": fixture_reply("fng_limit10.json"),
         }
@@ -83,6 +86,7 @@ def market_settings(tmp_path: Path, markets: FakeMarkets, **extra: Any) -> Setti
     urls = {
         "market_yahoo_url": f"{markets.base}/yahoo",
         "market_binance_url": f"{markets.base}/binance",
+        "market_binance_fallback_url": f"{markets.base}/binance-data-api",
         "market_coingecko_url": f"{markets.base}/coingecko",
         "market_fng_url": f"{markets.base}/fng",
     }
@@ -175,6 +179,20 @@ async def test_rate_limit_without_retry_after_doubles(
     assert wait["yahoo"].skipped_until == t2 + timedelta(hours=2)
 
 
+RESTRICTED = (
+    "HTTP 451: code 0: Service unavailable from a restricted location according to "
+    "'b. Eligibility' in https://www.binance.com/en/terms."
+)
+
+
+async def stored_source(db: Database, series: str, day: date) -> str:
+    query = sa.select(market_series.c.source).where(
+        market_series.c.series == series, market_series.c.day == day
+    )
+    async with db.connection() as conn:
+        return str((await conn.execute(query)).scalar_one())
+
+
 @pytest.mark.parametrize(
     ("name", "reply", "error"),
     [
@@ -210,6 +228,67 @@ async def test_failures_carry_the_apis_own_message(
     assert failed.error == error
     assert error in caplog.text
     assert markets.base not in caplog.text  # no URLs (a key could be in one), no headers
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        fixture_reply("binance_restricted_451.json", 451),
+        fixture_reply("binance_cloudfront_403.html", 403, **{"Content-Type": "text/html"}),
+    ],
+)
+async def test_binance_region_block_falls_back_to_the_market_data_host(
+    db: Database, http: httpx.AsyncClient, markets: FakeMarkets, tmp_path: Path, refusal: Reply
+) -> None:
+    markets.replies["binance"] = refusal
+    settings = market_settings(tmp_path, markets)
+    results = {
+        r.series: r for r in await MarketRefresher(db, http, settings).refresh(now=AFTER_CLOSE)
+    }
+    eth = results[ETH_BTC]
+    assert eth.ok and eth.points == 6 and eth.source == "binance-data-api"
+    assert (await load_series(db, ETH_BTC))[-1][0] == date(2026, 11, 23)
+    assert await stored_source(db, ETH_BTC, date(2026, 11, 23)) == "binance-data-api"
+    [(_, primary, _h)] = [r for r in markets.requests if r[0] == "binance"]
+    [(_, fallback, _h)] = [r for r in markets.requests if r[0] == "binance-data-api"]
+    assert fallback == primary  # the same API: same symbol, interval and limit
+
+
+async def test_binance_region_block_without_fallback(
+    db: Database,
+    http: httpx.AsyncClient,
+    markets: FakeMarkets,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    markets.replies["binance"] = fixture_reply("binance_restricted_451.json", 451)
+    settings = market_settings(tmp_path, markets, market_binance_fallback_url="")
+    refresher = MarketRefresher(db, http, settings)
+    with caplog.at_level(logging.WARNING, logger="bot.market.refresh"):
+        results = {r.series: r for r in await refresher.refresh(now=AFTER_CLOSE)}
+    eth = results[ETH_BTC]
+    assert eth.source == "binance" and eth.error and eth.error.startswith(RESTRICTED)
+    assert len(eth.error) <= len("HTTP 451: ") + 200  # the API's message is clipped
+    assert RESTRICTED in caplog.text
+    assert markets.count("binance-data-api") == 0
+    assert await load_series(db, ETH_BTC) == list(read_bundled(ETH_BTC))
+    later = {r.series: r for r in await refresher.refresh(now=AFTER_CLOSE + timedelta(minutes=5))}
+    assert later[ETH_BTC].skipped_until == AFTER_CLOSE + timedelta(minutes=15)
+
+
+async def test_binance_fallback_failing_too_reports_both(
+    db: Database, http: httpx.AsyncClient, markets: FakeMarkets, tmp_path: Path
+) -> None:
+    markets.replies["binance"] = fixture_reply("binance_restricted_451.json", 451)
+    markets.replies["binance-data-api"] = fixture_reply("binance_invalid_symbol.json", 400)
+    settings = market_settings(tmp_path, markets)
+    results = {
+        r.series: r for r in await MarketRefresher(db, http, settings).refresh(now=AFTER_CLOSE)
+    }
+    eth = results[ETH_BTC]
+    assert eth.source == "binance-data-api" and eth.error
+    assert eth.error.startswith(f"binance {RESTRICTED}")
+    assert eth.error.endswith("; binance-data-api: HTTP 400: code -1121: Invalid symbol.")
 
 
 @pytest.mark.parametrize(
