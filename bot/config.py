@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     market_event_max_age_days: int = Field(default=7, ge=0, le=365)
     market_yahoo_url: str = "https://query1.finance.yahoo.com/v8/finance/chart/%5ERUT"
     market_binance_url: str = "https://api.binance.com/api/v3/klines"
+    # Binance's market-data-only host, tried when MARKET_BINANCE_URL refuses our region (451/403).
+    market_binance_fallback_url: str = "https://data-api.binance.vision/api/v3/klines"
     market_coingecko_url: str = "https://api.coingecko.com/api/v3/global"
     market_fng_url: str = "https://api.alternative.me/fng/"
     # Yahoo answers 429 to clients that look like bots; this UA is sent to Yahoo only.

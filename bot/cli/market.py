@@ -28,7 +28,7 @@ def result_line(result: SourceResult, as_of: Any) -> str:
     else:
         status = _("%(n)d data points") % {"n": result.points}
     day = _("as of %(date)s") % {"date": fmt_date(as_of, "medium")} if as_of else "-"
-    return f"{result.source:<15} {result.series:<17} {status} ({day})"
+    return f"{result.source:<16} {result.series:<17} {status} ({day})"
 
 
 async def _run(settings: Settings) -> int:

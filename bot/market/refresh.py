@@ -2,8 +2,11 @@
 
 Each source is fetched with the process's shared `httpx.AsyncClient`, parsed by a pure
 function (sources.py) and merged into the stored series. A source that fails keeps what is
-stored (reports then say "as of" the last stored day) and backs off: 429 answers honour
-Retry-After or wait an hour, doubling up to a day; other failures wait 15 minutes, doubling.
+stored (reports then say "as of" the last stored day) and backs off: rate limits (a 429, or
+CoinGecko's in a 200 body) honour Retry-After or wait an hour, doubling up to a day; other
+failures wait 15 minutes, doubling. Error bodies are read (capped) so the API's own message
+reaches the log and the result. Binance refuses some regions (451, or 403 from its CDN): the
+klines are then fetched from its market-data host (MARKET_BINANCE_FALLBACK_URL).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,10 +27,15 @@ from bot.market.series import BTC_DOMINANCE_CG, ETH_BTC, FEAR_GREED, RUT, Point
 from bot.market.signal import emit_signal_events, ensure_bundled_history
 from bot.market.sources import (
     SourceError,
+    binance_error,
+    coingecko_error,
+    coingecko_rate_limited,
+    fng_error,
     parse_binance_klines,
     parse_coingecko_global,
     parse_fear_greed,
     parse_yahoo_chart,
+    yahoo_error,
 )
 from bot.market.store import latest_days, upsert_points
 from bot.storage import Database
@@ -37,14 +45,23 @@ log = logging.getLogger(__name__)
 RATE_LIMIT_BACKOFF = timedelta(hours=1)
 ERROR_BACKOFF = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(days=1)
+MAX_BYTES = 2_000_000  # market answers are small (10 years of Yahoo dailies: a few 100 kB)
+MAX_MESSAGE = 200  # characters of an API's error message kept in logs and results
+REGION_BLOCKED = frozenset({403, 451})
 # Yahoo's `range` values, by how many days of history are missing.
 _YAHOO_RANGES = ((25, "1mo"), (85, "3mo"), (175, "6mo"), (360, "1y"), (720, "2y"), (1800, "5y"))
 
 
 class RateLimited(Exception):
-    def __init__(self, retry_after: float | None) -> None:
-        super().__init__("429 Too Many Requests")
+    def __init__(self, retry_after: float | None, message: str | None = None) -> None:
+        super().__init__(f"rate limited: {message}" if message else "429 Too Many Requests")
         self.retry_after = retry_after
+
+
+class HttpStatusError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,10 @@ class Source:
     series: str
     request: Callable[[Settings, int], Request]  # (settings, days missing) -> request
     parse: Callable[[Any, datetime], list[Point]]
+    error: Callable[[Any], str | None]  # the API's own message in an error body
+    rate_limited: Callable[[Any], bool] = lambda payload: False  # a limit in a 200 body
+    # Another host with the same API, tried when this one refuses our region: (name, url).
+    fallback: Callable[[Settings], tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -112,31 +133,74 @@ def _fng(settings: Settings, missing: int) -> Request:
 
 
 SOURCES: tuple[Source, ...] = (
-    Source("yahoo", RUT, _yahoo, lambda p, now: parse_yahoo_chart(p, now=now)),
-    Source("binance", ETH_BTC, _binance, lambda p, now: parse_binance_klines(p, now=now)),
-    Source("coingecko", BTC_DOMINANCE_CG, _coingecko, lambda p, now: parse_coingecko_global(p)),
-    Source("alternative.me", FEAR_GREED, _fng, lambda p, now: parse_fear_greed(p)),
+    Source("yahoo", RUT, _yahoo, lambda p, now: parse_yahoo_chart(p, now=now), yahoo_error),
+    Source(
+        "binance",
+        ETH_BTC,
+        _binance,
+        lambda p, now: parse_binance_klines(p, now=now),
+        binance_error,
+        fallback=lambda s: ("binance-data-api", s.market_binance_fallback_url),
+    ),
+    Source(
+        "coingecko",
+        BTC_DOMINANCE_CG,
+        _coingecko,
+        lambda p, now: parse_coingecko_global(p),
+        coingecko_error,
+        rate_limited=coingecko_rate_limited,
+    ),
+    Source("alternative.me", FEAR_GREED, _fng, lambda p, now: parse_fear_greed(p), fng_error),
 )
 
 
-async def fetch_json(http: httpx.AsyncClient, request: Request, max_bytes: int) -> Any:
-    """GET and decode JSON, refusing bodies over `max_bytes`; 429 raises RateLimited."""
+def _clip(message: str | None) -> str | None:
+    if message and len(message) > MAX_MESSAGE:
+        return message[: MAX_MESSAGE - 1] + "…"
+    return message
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("Retry-After", "")
+    return float(raw) if raw.isdigit() else None
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise SourceError(f"response larger than {max_bytes} bytes")
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise SourceError(f"response larger than {max_bytes} bytes")
+    return bytes(body)
+
+
+async def fetch_json(
+    http: httpx.AsyncClient, request: Request, source: Source, max_bytes: int
+) -> Any:
+    """GET and decode JSON. The body is read (at most `max_bytes`) whatever the status, so a
+    failure carries the API's own message: a 429 or a rate limit in the body raises
+    RateLimited, another non-2xx HttpStatusError, an error in a 200 body SourceError."""
     async with http.stream(
         "GET", request.url, params=request.params, headers=request.headers
     ) as response:
-        if response.status_code == 429:
-            raw = response.headers.get("Retry-After", "")
-            raise RateLimited(float(raw) if raw.isdigit() else None)
-        response.raise_for_status()
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body.extend(chunk)
-            if len(body) > max_bytes:
-                raise SourceError(f"response larger than {max_bytes} bytes")
+        body = await _read_capped(response, max_bytes)
     try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise SourceError("response is not JSON") from exc
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    message = _clip(source.error(payload))
+    if response.status_code == 429 or source.rate_limited(payload):
+        raise RateLimited(_retry_after(response), message)
+    if not response.is_success:
+        raise HttpStatusError(response.status_code, message or response.reason_phrase)
+    if message:
+        raise SourceError(message)
+    if payload is None:
+        raise SourceError("response is not JSON")
+    return payload
 
 
 class MarketRefresher:
@@ -180,17 +244,28 @@ class MarketRefresher:
             return SourceResult(source.name, source.series, skipped_until=state.until)
         missing = (now.date() - last).days if last else 3650
         request = source.request(self.settings, missing)
+        name, refused = source.name, ""
+        max_bytes = min(self.settings.http_max_bytes, MAX_BYTES)
         try:
-            payload = await fetch_json(self.http, request, self.settings.http_max_bytes)
+            try:
+                payload = await fetch_json(self.http, request, source, max_bytes)
+            except HttpStatusError as exc:
+                fallback, url = source.fallback(self.settings) if source.fallback else ("", "")
+                if exc.status not in REGION_BLOCKED or not url:
+                    raise
+                log.warning("market source %s refused us (%s); trying %s", name, exc, fallback)
+                name, refused = fallback, f"{name} {exc}; {fallback}: "
+                payload = await fetch_json(self.http, replace(request, url=url), source, max_bytes)
             points = await asyncio.to_thread(source.parse, payload, now)
-        except (httpx.HTTPError, SourceError, RateLimited) as exc:
+        except (httpx.HTTPError, SourceError, RateLimited, HttpStatusError) as exc:
             self._fail(source.name, now, exc)
-            log.warning("market refresh from %s failed: %s", source.name, exc)
-            return SourceResult(source.name, source.series, error=str(exc) or type(exc).__name__)
+            error = refused + (str(exc) or type(exc).__name__)
+            log.warning("market refresh from %s failed: %s", name, error)
+            return SourceResult(name, source.series, error=error)
         self._backoff.pop(source.name, None)
-        stored = await upsert_points(self.db, source.series, points, source.name, now=now)
-        log.info("market refresh from %s: %d points", source.name, stored)
-        return SourceResult(source.name, source.series, points=stored)
+        stored = await upsert_points(self.db, source.series, points, name, now=now)
+        log.info("market refresh from %s: %d points", name, stored)
+        return SourceResult(name, source.series, points=stored)
 
 
 async def refresh_market(

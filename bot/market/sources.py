@@ -1,6 +1,7 @@
 """Pure parsers for the live market sources; each takes decoded JSON and returns points.
 
 Malformed payloads raise `SourceError`; a well-formed answer with no data returns [].
+The `*_error` functions pull the API's own message out of an error body (any HTTP status).
 Points for a day that is not over yet (today's Russell 2000 session, today's Binance
 candle) are left out, so a stored close is always a final close.
 """
@@ -31,6 +32,51 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) and number > 0 else None
+
+
+def _get(payload: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(payload, dict):
+            return None
+        payload = payload.get(key)
+    return payload
+
+
+def _text(*parts: Any) -> str | None:
+    """The non-empty parts joined by ": ", whitespace collapsed; None when there are none."""
+    text = ": ".join(" ".join(str(p).split()) for p in parts if p not in (None, ""))
+    return text or None
+
+
+def yahoo_error(payload: Any) -> str | None:
+    """`chart.error`: {"code": "Not Found", "description": "No data found, ..."}."""
+    error = _get(payload, "chart", "error")
+    if isinstance(error, dict):
+        return _text(error.get("code"), error.get("description"))
+    return _text(error) if error else None
+
+
+def binance_error(payload: Any) -> str | None:
+    """{"code": -1121, "msg": "Invalid symbol."}."""
+    if not isinstance(payload, dict) or ("msg" not in payload and "code" not in payload):
+        return None
+    code = payload.get("code")
+    return _text(None if code is None else f"code {code}", payload.get("msg"))
+
+
+def coingecko_error(payload: Any) -> str | None:
+    """{"status": {"error_code": 429, "error_message": "..."}} or {"error": "..."}."""
+    return _text(_get(payload, "status", "error_message") or _get(payload, "error"))
+
+
+def coingecko_rate_limited(payload: Any) -> bool:
+    """CoinGecko may report its rate limit inside a 200 body."""
+    return _get(payload, "status", "error_code") == 429
+
+
+def fng_error(payload: Any) -> str | None:
+    """{"metadata": {"error": "..."}} (alternative.me)."""
+    return _text(_get(payload, "metadata", "error"))
 
 
 def _exchange_tz(meta: dict[str, Any]) -> tzinfo:
@@ -67,7 +113,7 @@ def parse_yahoo_chart(payload: Any, *, now: datetime) -> list[Point]:
     if not isinstance(chart, dict):
         raise SourceError("'chart' is not an object")
     if chart.get("error"):
-        raise SourceError(f"yahoo error: {chart['error']}")
+        raise SourceError(f"yahoo error: {yahoo_error(payload)}")
     results = chart.get("result")
     if not results:
         return []
@@ -102,7 +148,7 @@ def parse_binance_klines(payload: Any, *, now: datetime) -> list[Point]:
     """Daily closes from Binance `/api/v3/klines` rows: [openTime, open, high, low, close,
     volume, closeTime, ...] with prices as strings; the candle still open is dropped."""
     if isinstance(payload, dict):
-        raise SourceError(f"binance error: {payload.get('code')} {payload.get('msg')}")
+        raise SourceError(f"binance error: {binance_error(payload)}")
     if not isinstance(payload, list):
         raise SourceError("klines are not a list")
     points: dict[date, float] = {}
@@ -120,6 +166,8 @@ def parse_binance_klines(payload: Any, *, now: datetime) -> list[Point]:
 
 def parse_coingecko_global(payload: Any) -> list[Point]:
     """Today's BTC dominance (percent) from CoinGecko `/api/v3/global`."""
+    if message := coingecko_error(payload):
+        raise SourceError(f"coingecko error: {message}")
     try:
         data = payload["data"]
         share = data["market_cap_percentage"]["btc"]
@@ -137,8 +185,7 @@ def parse_fear_greed(payload: Any) -> list[Point]:
     as strings of unix seconds)."""
     if not isinstance(payload, dict):
         raise SourceError("response is not an object")
-    error = (payload.get("metadata") or {}).get("error")
-    if error:
+    if error := fng_error(payload):
         raise SourceError(f"alternative.me error: {error}")
     data = payload.get("data")
     if data is None:

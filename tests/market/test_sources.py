@@ -11,10 +11,15 @@ import pytest
 
 from bot.market.sources import (
     SourceError,
+    binance_error,
+    coingecko_error,
+    coingecko_rate_limited,
+    fng_error,
     parse_binance_klines,
     parse_coingecko_global,
     parse_fear_greed,
     parse_yahoo_chart,
+    yahoo_error,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -125,3 +130,37 @@ def test_fear_greed_empty_and_errors() -> None:
     for payload in ([], {"name": "x"}, {"data": [{"value": "101", "timestamp": "1"}]}):
         with pytest.raises(SourceError):
             parse_fear_greed(payload)
+
+
+def test_error_messages_are_the_apis_own() -> None:
+    assert yahoo_error(load("yahoo_not_found.json")) == (
+        "Not Found: No data found, symbol may be delisted"
+    )
+    assert binance_error(load("binance_invalid_symbol.json")) == "code -1121: Invalid symbol."
+    restricted = binance_error(load("binance_restricted_451.json"))
+    assert restricted and restricted.startswith("code 0: Service unavailable from a restricted")
+    assert coingecko_error(load("coingecko_rate_limited.json")) == (
+        "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing "
+        "to subscribe to our API plans for higher rate limits."
+    )
+    assert coingecko_error({"error": "coin not found"}) == "coin not found"
+    assert fng_error(load("fng_error.json")) == "Invalid limit parameter"
+    with pytest.raises(SourceError, match="No data found, symbol may be delisted"):
+        parse_yahoo_chart(load("yahoo_not_found.json"), now=AFTER_CLOSE)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["yahoo_rut_1mo.json", "binance_ethbtc_1d.json", "coingecko_global.json", "fng_limit10.json"],
+)
+def test_good_answers_have_no_error_message(name: str) -> None:
+    payload = load(name)
+    for extract in (yahoo_error, binance_error, coingecko_error, fng_error):
+        assert extract(payload) is None
+    assert not coingecko_rate_limited(payload)
+    assert yahoo_error(None) is None and binance_error("<html>") is None
+
+
+def test_coingecko_rate_limit_is_recognised_in_the_body() -> None:
+    assert coingecko_rate_limited(load("coingecko_rate_limited.json"))
+    assert not coingecko_rate_limited({"status": {"error_code": 10002, "error_message": "x"}})
