@@ -16,6 +16,7 @@ from bot.guilds.tables import guild_disabled_feeds, guild_feeds
 from bot.i18n import N_
 from bot.news.tables import feed_state, feeds
 from bot.storage import Database
+from bot.text_limits import LINK_CHARS, feed_name, fits_key
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,14 @@ async def add_guild_feed(
     limit: int,
     now: datetime,
 ) -> GuildFeed:
-    """Add a validated feed for a server (or switch a default it had turned off back on)."""
+    """Add a validated feed for a server (or switch a default it had turned off back on).
+
+    `name` is the feed's own title: stored as bot.text_limits.feed_name makes it (the
+    address when nothing of it is left). An address longer than LINK_CHARS (after
+    redirects) is refused."""
+    if not fits_key(url, LINK_CHARS):
+        raise BadInput(N_("That address is too long."))
+    name = feed_name(name) or feed_name(url)
     current = await list_guild_feeds(db, guild_id)
     for feed in current:
         if feed.url == url:

@@ -8,6 +8,8 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bot.text_limits import clean_link_chars, strip_invisible
+
 SUMMARY_CHARS = 300
 
 _BLOCK_TAGS = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote"}
@@ -78,12 +80,14 @@ def collapse(text: str) -> str:
 
 
 def clean_title(raw: str) -> str:
-    return collapse(strip_html(raw))
+    """Plain one-line text; control, bidi-override and zero-width characters removed (also
+    those spelled as entities)."""
+    return collapse(strip_invisible(strip_html(raw)))
 
 
 def clean_text(raw: str) -> str:
     """Full clean text of a summary or content field, boilerplate removed."""
-    text = collapse(strip_html(raw))
+    text = collapse(strip_invisible(strip_html(raw)))
     for pattern in _BOILERPLATE:
         text = pattern.sub("", text).strip()
     return text
@@ -139,8 +143,9 @@ def _is_tracking(key: str) -> bool:
 
 
 def canonical_link(url: str) -> str:
-    """Drop tracking parameters and the fragment; lower-case scheme and host."""
-    url = url.strip()
+    """Drop tracking parameters and the fragment; lower-case scheme and host; control and
+    invisible characters percent-encoded."""
+    url = clean_link_chars(url.strip())
     try:
         parts = urlsplit(url)
     except ValueError:

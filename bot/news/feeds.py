@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from bot.config import ConfigError, Settings
 from bot.news.tables import feed_state, feeds
 from bot.storage import Database
+from bot.text_limits import feed_name
 
 FEED_LANGUAGES = ("en", "nl")
 
@@ -102,16 +103,19 @@ def load_feeds(settings: Settings) -> list[FeedSpec]:
 async def sync_feeds(db: Database, specs: Sequence[FeedSpec], *, now: datetime) -> list[Feed]:
     """Make the configured list the enabled `is_default` feeds; return them in list order.
 
+    Names are stored as bot.text_limits.feed_name makes them (one line, FEED_NAME_CHARS).
+
     Configured feeds dropped from the list are disabled, not deleted, so their articles stay.
     Feeds added by users (is_default false) are left alone.
     """
     urls = [s.url for s in specs]
     async with db.begin() as conn:
         for spec in specs:
+            name = feed_name(spec.name)
             await conn.execute(
                 db.insert_ignore(feeds, "url").values(
                     url=spec.url,
-                    name=spec.name,
+                    name=name,
                     language=spec.language,
                     is_default=True,
                     enabled=True,
@@ -121,7 +125,7 @@ async def sync_feeds(db: Database, specs: Sequence[FeedSpec], *, now: datetime) 
             await conn.execute(
                 feeds.update()
                 .where(feeds.c.url == spec.url)
-                .values(name=spec.name, language=spec.language, is_default=True, enabled=True)
+                .values(name=name, language=spec.language, is_default=True, enabled=True)
             )
         stale = feeds.update().where(feeds.c.is_default.is_(True)).values(enabled=False)
         if urls:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from bot.news.fetch import Conditional, FetchResult, FetchStatus
 from bot.news.tables import feed_state
 from bot.storage import Database
+from bot.text_limits import ERROR_CHARS, VALIDATOR_CHARS, display_text
 from bot.utils.backoff import exponential_backoff
 
 MAX_BACKOFF = timedelta(hours=24)
@@ -92,8 +93,17 @@ async def load_states(db: Database, feed_ids: list[int]) -> dict[int, FeedState]
     return {fid: found.get(fid, FeedState(fid)) for fid in feed_ids}
 
 
+def _validator(value: str | None) -> str | None:
+    return value if value is None or len(value) <= VALIDATOR_CHARS else None
+
+
 async def save_state(db: Database, state: FeedState) -> None:
+    """Store the state; what came from the server within bot/text_limits.py's limits."""
     values = {k: getattr(state, k) for k in FeedState.__dataclass_fields__}
+    values["etag"] = _validator(state.etag)
+    values["last_modified"] = _validator(state.last_modified)
+    if state.last_error is not None:
+        values["last_error"] = display_text(state.last_error, ERROR_CHARS)
     stmt = db.upsert(feed_state, ["feed_id"], [k for k in values if k != "feed_id"])
     async with db.begin() as conn:
         await conn.execute(stmt.values(**values))

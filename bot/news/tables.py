@@ -1,6 +1,18 @@
-"""Run-time Table objects for the news schema (created by migration m0001_news)."""
+"""Run-time Table objects for the news schema (created by migration m0001_news; articles'
+unique keys per feed since m0006_article_keys)."""
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from bot.storage.tables import metadata
 from bot.storage.types import UTCDateTime
@@ -50,8 +62,9 @@ articles = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("feed_id", BigInteger, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
     Column("story_id", BigInteger, ForeignKey("stories.id", ondelete="SET NULL")),
+    # The item's key in its feed: the feed's GUID, or the link for a GUID it repeats.
     Column("guid", Text, nullable=False),
-    Column("link", Text, nullable=False, unique=True),
+    Column("link", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("summary", Text, nullable=False),
     Column("language", String(8), nullable=False),
@@ -60,6 +73,10 @@ articles = Table(
     Column("fetched_at", UTCDateTime, nullable=False),
     Column("date_estimated", Boolean, nullable=False, default=False),
     Column("is_backlog", Boolean, nullable=False, default=False),
+    # Unique per feed, never across feeds: two feeds with one link are two rows (one story).
+    UniqueConstraint("feed_id", "guid"),
+    UniqueConstraint("feed_id", "link"),
+    Index("ix_articles_link", "link"),
 )
 
 article_coins = Table(

@@ -11,7 +11,8 @@ import importlib
 import logging
 import pkgutil
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -51,18 +52,34 @@ def normalize_database_url(url: str) -> str:
 class Migration:
     version: int
     name: str
-    statements: tuple[str, ...]
+    statements: tuple[str, ...]  # the same SQL for every database
+    # Or SQL per dialect name, for changes portable SQL cannot make (SQLite cannot drop a
+    # constraint: it rebuilds the table).
+    by_dialect: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def statements_for(self, dialect: str) -> tuple[str, ...]:
+        if not self.by_dialect:
+            return self.statements
+        if dialect not in self.by_dialect:
+            raise RuntimeError(f"migration {self.version:04d}_{self.name} has no {dialect} SQL")
+        return self.by_dialect[dialect]
 
 
 def load_migrations() -> list[Migration]:
-    """Migrations are modules `mNNNN_name.py` in bot/storage/migrations with `STATEMENTS`."""
+    """Migrations are modules `mNNNN_name.py` in bot/storage/migrations with `STATEMENTS`: a
+    list of statements, or a dict of such lists by dialect name ("sqlite", "postgresql")."""
     found: list[Migration] = []
     for info in pkgutil.iter_modules(migrations_pkg.__path__):
         match = re.fullmatch(r"m(\d{4})_(\w+)", info.name)
         if not match:
             continue
         module: ModuleType = importlib.import_module(f"{migrations_pkg.__name__}.{info.name}")
-        found.append(Migration(int(match[1]), match[2], tuple(module.STATEMENTS)))
+        statements = module.STATEMENTS
+        if isinstance(statements, dict):
+            by_dialect = {name: tuple(sql) for name, sql in statements.items()}
+            found.append(Migration(int(match[1]), match[2], (), by_dialect))
+        else:
+            found.append(Migration(int(match[1]), match[2], tuple(statements)))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
@@ -129,7 +146,7 @@ class Database:
         )
         if done:
             return False
-        for statement in migration.statements:
+        for statement in migration.statements_for(self.dialect):
             await conn.execute(text(statement.format(**_DIALECT_TYPES[self.dialect])))
         await conn.execute(
             text("INSERT INTO schema_version (version, name) VALUES (:v, :n)"),
