@@ -134,20 +134,25 @@ class _Brotli:
     def __init__(self) -> None:
         self._d = _brotli.Decompressor()
 
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._d.is_finished():
-            return  # trailing bytes after the stream are ignored
+    def _step(self, data: bytes) -> bytes:
         try:
-            out = self._d.process(data, output_buffer_limit=PIECE)
-            if out:
-                yield out
-            while not self._d.can_accept_more_data():
-                out = self._d.process(b"", output_buffer_limit=PIECE)
-                if not out:
-                    raise BadEncoding("brotli decoder stalled")
-                yield out
+            return bytes(self._d.process(data, output_buffer_limit=PIECE))
         except _brotli.error as exc:
             raise BadEncoding(str(exc)) from None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._d.is_finished():
+            return  # bytes after the stream are ignored
+        out = self._step(data)
+        # A full piece may leave more output pending: take it before any more input.
+        while True:
+            if out:
+                yield out
+            if len(out) < PIECE and self._d.can_accept_more_data():
+                return
+            out = self._step(b"")
+            if not out and not self._d.can_accept_more_data():
+                raise BadEncoding("brotli decoder stalled")
 
     def finish(self) -> Iterator[bytes]:
         return iter(())
