@@ -88,7 +88,7 @@ async def ingest(
         rows = await enabled_feeds(db)
     states = await load_states(db, [f.id for f in rows])
     fetch = fetcher or HttpFetcher(
-        services.http,
+        services.feeds_http,
         max_bytes=settings.http_max_bytes,
         per_host=settings.http_per_host,
         timeout=settings.http_timeout,
