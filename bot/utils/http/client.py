@@ -99,7 +99,7 @@ class FeedClient(httpx.AsyncClient):
             check_scheme(target)
             request = self.build_request("GET", target, headers=headers)
             resp = await self.send(request, stream=True)
-            if not resp.is_redirect:
+            if not resp.has_redirect_location:
                 try:
                     yield resp
                 finally:
