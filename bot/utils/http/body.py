@@ -24,6 +24,7 @@ import httpx
 from bot.utils.http.errors import BadEncoding, BodyTooLarge, UnsupportedEncoding
 
 PIECE = 64 * 1024  # the most one decode step may produce
+_SLICE = 16 * 1024  # compressed input handed to zlib at a time (its leftover tail is copied)
 _YIELD_EVERY = 1 << 20  # hand the event loop back after this many decoded bytes
 
 
@@ -93,12 +94,16 @@ class _Zlib:
             data = self._start_deflate(data)
             if self._d is None:
                 return
-        yield from self._run(data)
+        view = memoryview(data)
+        for start in range(0, len(view), _SLICE):
+            if self._done:
+                return
+            yield from self._run(view[start : start + _SLICE])
 
-    def _run(self, data: bytes) -> Iterator[bytes]:
+    def _run(self, data: bytes | memoryview) -> Iterator[bytes]:
         while True:
             if self._d.eof:
-                data, self._tail = self._tail + data, b""
+                data, self._tail = self._tail + bytes(data), b""
                 if not self._gzip or (len(data) >= 2 and data[:2] != b"\x1f\x8b"):
                     # Bytes after the stream (padding, garbage) are ignored, as browsers do.
                     self._done = True
