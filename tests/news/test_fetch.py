@@ -15,6 +15,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.news.fetch import Conditional, FetchStatus, HttpFetcher, parse_retry_after
+from bot.news.validate import check_feed_url
 from bot.utils.http.addresses import AddressPolicy
 from bot.utils.http.client import make_feed_client
 from tests.news.conftest import FaultServer
@@ -133,6 +134,8 @@ async def test_a_plain_client_is_refused() -> None:
     async with httpx.AsyncClient() as http:
         with pytest.raises(TypeError):
             HttpFetcher(http, max_bytes=MAX_BYTES, per_host=1, timeout=1.0)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await check_feed_url(http, "https://example.org/feed", max_bytes=MAX_BYTES)  # type: ignore[arg-type]
 
 
 def test_retry_after_parsing() -> None:
