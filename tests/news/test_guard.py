@@ -260,6 +260,33 @@ async def test_dns_rebinding_cannot_swap_the_address(
     assert again.calls == 1
 
 
+async def test_the_next_checked_address_is_tried_when_one_does_not_answer(
+    settings: Settings, second_server: FaultServer
+) -> None:
+    names = Names({"feeds.example": ["127.0.0.3", "127.0.0.2"]})  # nothing listens on .3
+    backend = RecordingBackend()
+    policy = AddressPolicy.trusting("127.0.0.2/31")
+    async with make_feed_client(
+        settings, policy=policy, resolver=names, network_backend=backend
+    ) as client:
+        result = await fetch(client, f"http://feeds.example:{port_of(second_server)}{FEED}")
+    assert result.status is FetchStatus.OK
+    assert backend.hosts == ["127.0.0.3", "127.0.0.2"]
+    assert names.calls == ["feeds.example"]
+
+
+def test_address_families_alternate() -> None:
+    from bot.utils.http.guard import _interleaved
+
+    assert _interleaved(["::2", "::3", "10.0.0.1", "10.0.0.2"]) == [
+        "::2",
+        "10.0.0.1",
+        "::3",
+        "10.0.0.2",
+    ]
+    assert _interleaved(["10.0.0.1", "::2"]) == ["10.0.0.1", "::2"]
+
+
 async def test_one_private_answer_among_public_ones_refuses_the_host(
     settings: Settings, second_server: FaultServer
 ) -> None:

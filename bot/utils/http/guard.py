@@ -39,6 +39,21 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+EARLY_ATTEMPT = 3.0  # seconds for each connection attempt but the last
+
+
+def _interleaved(addresses: list[str]) -> list[str]:
+    """The resolver's order, alternating address families (RFC 8305): first of the first
+    family, first of the other, second of the first, ..."""
+    first = ":" in addresses[0]
+    same = [a for a in addresses if (":" in a) == first]
+    other = [a for a in addresses if (":" in a) != first]
+    mixed: list[str] = []
+    for n in range(max(len(same), len(other))):
+        mixed += same[n : n + 1] + other[n : n + 1]
+    return mixed
+
+
 def _literal(host: str) -> str | None:
     try:
         return str(ipaddress.ip_address(host.strip("[]")))
@@ -94,12 +109,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
         failure: Exception | None = None
-        for address in addresses:
+        ordered = _interleaved(addresses)
+        for n, address in enumerate(ordered):
+            # Every address but the last gets a short try, so a black-holed IPv6 route costs
+            # seconds, not the whole connect timeout (a simple stand-in for happy eyeballs).
+            last = n == len(ordered) - 1
+            attempt = timeout if last or timeout is None else min(timeout, EARLY_ATTEMPT)
             try:
                 return await self._backend.connect_tcp(
                     address,
                     port,
-                    timeout=timeout,
+                    timeout=attempt,
                     local_address=local_address,
                     socket_options=socket_options,
                 )
