@@ -86,7 +86,8 @@ async def run(n_feeds: int, n_entries: int) -> None:
         specs.append(FeedSpec(f"Bench {n}", f"http://{host}:{port}/feed/{n}.xml", lang))
     size = sum(len(d) for d in documents.values())
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(data_dir=Path(tmp))
+        # The bench feeds are served on 127.0.0.x: the SSRF guard must let loopback through.
+        settings = load_settings(data_dir=Path(tmp), feeds_allow_private=True)
         async with open_services(settings) as services:
             start = time.perf_counter()
             report = await ingest(services, feeds=specs)

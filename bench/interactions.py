@@ -382,6 +382,7 @@ def settings_for(tmp: Path, fake: FakeDiscord, feeds: FeedServers, n_feeds: int)
         discord_token=SecretStr(fake.token),
         pipeline_enabled=False,  # the bench runs the passes itself, at known times
         feeds_file=feeds_file,
+        feeds_allow_private=True,  # the bench feeds are served on 127.0.0.x
         sentiment_backend="lexicon",
     )
 
@@ -410,6 +411,7 @@ async def pass_in_process(settings: Settings, services: Services) -> tuple[float
         "DATA_DIR": str(settings.data_dir),
         "FEEDS_FILE": str(settings.feeds_file),
         "SENTIMENT_BACKEND": settings.sentiment_backend,
+        "FEEDS_ALLOW_PRIVATE": "true",  # the bench feeds are served on 127.0.0.x
         "LOG_LEVEL": "WARNING",
     }
     start = time.perf_counter()

@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     shard_ids: Annotated[list[int] | None, NoDecode] = None
     # How many feeds of its own a server may add with /feeds add.
     guild_feed_limit: int = Field(default=10, ge=0, le=100)
-    # Let /feeds add fetch private/loopback addresses (self-hosted feeds, tests). Off: SSRF guard.
+    # Let feed fetches (the periodic pass and /feeds add) reach private/loopback addresses
+    # (self-hosted feeds). Off: the SSRF guard refuses them. Link-local and cloud metadata
+    # addresses stay refused either way (bot/utils/http/addresses.py).
     feeds_allow_private: bool = False
 
     data_dir: Path = DEFAULT_DATA_DIR

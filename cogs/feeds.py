@@ -51,7 +51,7 @@ class FeedsCog(commands.Cog):
         services = self.bot.services
         try:
             check = await check_feed_url(
-                services.http,
+                services.feeds_http,
                 url.strip(),
                 max_bytes=services.settings.http_max_bytes,
                 allow_private=services.settings.feeds_allow_private,

@@ -1,7 +1,12 @@
-"""Fetch feed documents with the shared httpx client: conditional GET, size cap, per-host limits.
+"""Fetch feed documents through the guarded feed client: conditional GET, size caps, per-host
+limits, a total deadline.
 
-Every outcome is a `FetchResult` with a status and, on failure, a short reason; nothing here
-raises for a bad feed, so one feed can never stall or break the others.
+Every request goes through `FeedClient.open` (bot/utils/http): each redirect hop's host is
+resolved once and checked against the address policy, and the body is read with caps on the
+wire and after decoding. Every outcome is a `FetchResult` with a status and, on failure, a
+short reason (a refusal's reason: private_address, bad_scheme, unsupported_encoding,
+too_large, ...); nothing here raises for a bad feed, so one feed can never stall or break
+the others.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 import httpx
+
+from bot.utils.http.body import read_body
+from bot.utils.http.errors import FetchRefused
+from bot.utils.http.feed_client import FeedClient
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +91,16 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 
 class HttpFetcher:
-    """Fetches through the ONE process-wide client; at most `per_host` requests per host."""
+    """Fetches through the process's feed client; at most `per_host` requests per host."""
 
-    def __init__(
-        self, http: httpx.AsyncClient, *, max_bytes: int, per_host: int, timeout: float
-    ) -> None:
+    def __init__(self, http: FeedClient, *, max_bytes: int, per_host: int, timeout: float) -> None:
+        if not isinstance(http, FeedClient):  # the guarded path is not optional
+            raise TypeError("HttpFetcher needs a FeedClient (bot.utils.http.make_feed_client)")
         self.http = http
         self.max_bytes = max_bytes
         self.per_host = per_host
-        # A total deadline per request: httpx timeouts are per read, so a server that trickles
-        # bytes forever would otherwise hold the slot.
+        # A total deadline per request, redirects and body included: httpx timeouts are per
+        # read, so a server that trickles bytes forever would otherwise hold the slot.
         self.timeout = timeout
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -115,15 +124,16 @@ class HttpFetcher:
                     return await self._get(url, headers)
             except (TimeoutError, httpx.TimeoutException):
                 return FetchResult(FetchStatus.FAILING, url=url, error="timeout")
-            except httpx.TooManyRedirects:
-                return FetchResult(FetchStatus.FAILING, url=url, error="redirect_loop")
+            except FetchRefused as exc:  # address, scheme, redirects, encoding, size
+                log.info("fetch of %s refused: %s", url, exc)
+                return FetchResult(FetchStatus.FAILING, url=url, error=exc.reason)
             except httpx.HTTPError as exc:
                 return FetchResult(
                     FetchStatus.FAILING, url=url, error=f"network: {type(exc).__name__}"
                 )
 
     async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
-        async with self.http.stream("GET", url, headers=headers) as resp:
+        async with self.http.open(url, headers=headers) as resp:
             final = str(resp.url)
             code = resp.status_code
             if code == 304:
@@ -135,19 +145,9 @@ class HttpFetcher:
                 )
             if code in (404, 410):
                 return FetchResult(FetchStatus.GONE, url=final, error=f"http_{code}")
-            if code >= 400 or code < 200:
+            if code >= 300 or code < 200:
                 return FetchResult(FetchStatus.FAILING, url=final, error=f"http_{code}")
-            declared = resp.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                return FetchResult(FetchStatus.FAILING, url=final, error="too_large")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in resp.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_bytes:
-                    return FetchResult(FetchStatus.FAILING, url=final, error="too_large")
-                chunks.append(chunk)
-            body = b"".join(chunks)
+            body = await read_body(resp, max_bytes=self.max_bytes)
             ctype = resp.headers.get("content-type", "")
             if not looks_like_feed(body, ctype):
                 kind = ctype.split(";")[0].strip() or "unknown"

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-import httpx
-
 from bot.config import Settings
 from bot.news.cluster import cluster_pending
 from bot.news.feeds import Feed, FeedSpec, enabled_feeds, load_feeds, sync_feeds
@@ -21,6 +19,7 @@ from bot.news.parse import FeedUnreadable, parse_bytes
 from bot.news.state import advance, load_states, save_state
 from bot.news.store import store_articles
 from bot.storage import Database
+from bot.utils.http.feed_client import FeedClient
 from bot.utils.workers import run_pipeline_work
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class IngestResources(Protocol):
     @property
     def db(self) -> Database: ...
     @property
-    def http(self) -> httpx.AsyncClient: ...
+    def feeds_http(self) -> FeedClient: ...
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ async def ingest(
         rows = await enabled_feeds(db)
     states = await load_states(db, [f.id for f in rows])
     fetch = fetcher or HttpFetcher(
-        services.http,
+        services.feeds_http,
         max_bytes=settings.http_max_bytes,
         per_host=settings.http_per_host,
         timeout=settings.http_timeout,

@@ -1,18 +1,16 @@
 """Check a feed URL a user wants to add (/feeds add): safe to fetch, reachable, a real feed.
 
-Refuses URLs that resolve to private, loopback, link-local or reserved addresses (SSRF), and
-checks again after every redirect. Each refusal is a FeedUrlError with a stable `reason` code
-the Discord layer maps to a translated message.
+The fetch goes through the same guarded path as the periodic pass (`FeedClient.open`,
+bot/utils/http): only http(s), every redirect hop's host resolved ONCE and refused when any of
+its addresses is private, loopback, link-local, metadata or reserved (SSRF), the connection
+made to the checked address, the body capped on the wire and after decoding. Each refusal is
+a FeedUrlError with a stable `reason` code the Discord layer maps to a translated message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -20,8 +18,36 @@ from bot.news.clean import clean_title
 from bot.news.fetch import looks_like_feed
 from bot.news.langdetect import detect
 from bot.news.parse import FeedUnreadable, parse_feed
+from bot.utils.http.addresses import AddressPolicy, is_public_address
+from bot.utils.http.body import read_body
+from bot.utils.http.errors import (
+    AddressRefused,
+    BadEncoding,
+    BodyTooLarge,
+    SchemeRefused,
+    TooManyRedirects,
+    UnsupportedEncoding,
+)
+from bot.utils.http.feed_client import MAX_REDIRECTS, FeedClient
+from bot.utils.http.guard import Resolver, system_resolver
 
-MAX_REDIRECTS = 5
+__all__ = [
+    "MAX_REDIRECTS",
+    "FeedCheck",
+    "FeedUrlEncoding",
+    "FeedUrlError",
+    "FeedUrlNotAFeed",
+    "FeedUrlPrivate",
+    "FeedUrlScheme",
+    "FeedUrlTooLarge",
+    "FeedUrlUnreachable",
+    "Resolver",
+    "check_feed_url",
+    "is_public_address",
+    "resolve",
+]
+
+resolve = system_resolver  # the default resolver, under its old name
 
 
 class FeedUrlError(Exception):
@@ -52,6 +78,12 @@ class FeedUrlNotAFeed(FeedUrlError):
     reason = "not_a_feed"
 
 
+class FeedUrlEncoding(FeedUrlError):
+    """A Content-Encoding we do not decode (or stacked codings), or a corrupt body."""
+
+    reason = "unsupported_encoding"
+
+
 @dataclass(frozen=True)
 class FeedCheck:
     title: str
@@ -60,107 +92,60 @@ class FeedCheck:
     url: str  # after redirects
 
 
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
-async def resolve(host: str, port: int) -> list[str]:
-    """All addresses of a host, via the loop's getaddrinfo (runs in its executor)."""
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-async def check_address(
-    url: str, *, allow_private: bool = False, resolver: Resolver = resolve
-) -> None:
-    """Raise unless `url` is http(s) and every address its host resolves to is public."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FeedUrlScheme(url)
-    if allow_private:
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+async def _download(http: FeedClient, url: str, *, max_bytes: int) -> tuple[str, bytes, str]:
+    """GET through the guarded path; return (final url, body, content type)."""
     try:
-        addresses = await resolver(parts.hostname, port)
-    except (OSError, UnicodeError) as exc:
-        raise FeedUrlUnreachable(f"cannot resolve {parts.hostname}: {exc}") from None
-    if not addresses:
-        raise FeedUrlUnreachable(f"no address for {parts.hostname}")
-    for address in addresses:
-        if not is_public_address(address):
-            raise FeedUrlPrivate(f"{parts.hostname} resolves to {address}")
-
-
-async def _download(
-    http: httpx.AsyncClient,
-    url: str,
-    *,
-    max_bytes: int,
-    allow_private: bool,
-    resolver: Resolver,
-) -> tuple[str, bytes, str]:
-    """Follow redirects by hand, checking each hop's address; return (url, body, type)."""
-    for _hop in range(MAX_REDIRECTS + 1):
-        await check_address(url, allow_private=allow_private, resolver=resolver)
-        try:
-            async with http.stream("GET", url, follow_redirects=False) as resp:
-                if resp.is_redirect:
-                    location = resp.headers.get("location")
-                    if not location:
-                        raise FeedUrlUnreachable("redirect without a location")
-                    url = urljoin(url, location)
-                    continue
-                if resp.status_code >= 400:
-                    raise FeedUrlUnreachable(f"http_{resp.status_code}")
-                declared = resp.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise FeedUrlTooLarge(declared)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FeedUrlTooLarge(f"more than {max_bytes} bytes")
-                    chunks.append(chunk)
-                return url, b"".join(chunks), resp.headers.get("content-type", "")
-        except httpx.HTTPError as exc:
-            raise FeedUrlUnreachable(f"{type(exc).__name__}: {exc}") from None
-    raise FeedUrlUnreachable("too many redirects")
+        async with http.open(url) as resp:
+            if not 200 <= resp.status_code < 300:
+                raise FeedUrlUnreachable(f"http_{resp.status_code}")
+            body = await read_body(resp, max_bytes=max_bytes)
+            return str(resp.url), body, resp.headers.get("content-type", "")
+    except AddressRefused as exc:
+        raise FeedUrlPrivate(str(exc)) from None
+    except SchemeRefused as exc:
+        raise FeedUrlScheme(str(exc)) from None
+    except TooManyRedirects:
+        raise FeedUrlUnreachable("too many redirects") from None
+    except BodyTooLarge as exc:
+        raise FeedUrlTooLarge(str(exc)) from None
+    except (UnsupportedEncoding, BadEncoding) as exc:
+        raise FeedUrlEncoding(str(exc)) from None
+    except httpx.HTTPError as exc:
+        raise FeedUrlUnreachable(f"{type(exc).__name__}: {exc}") from None
 
 
 async def check_feed_url(
-    http: httpx.AsyncClient,
+    http: FeedClient,
     url: str,
     *,
     max_bytes: int,
     allow_private: bool = False,
-    resolver: Resolver = resolve,
+    resolver: Resolver | None = None,
     time_limit: float = 30.0,
+    policy: AddressPolicy | None = None,
 ) -> FeedCheck:
     """Fetch and parse `url` once; raise a FeedUrlError subclass saying why it cannot be added.
 
-    `allow_private` lets self-hosters and tests on 127.0.0.1 through; `resolver` can be
-    replaced in tests (the default uses the system resolver). `time_limit` (seconds) bounds
-    the whole check, redirects and a slowly trickling body included.
+    `http` must be the guarded feed client (bot.utils.http.make_feed_client). The check judges
+    addresses by `AddressPolicy(allow_private=allow_private)`, or by `policy` when given;
+    `allow_private` lets self-hosters (FEEDS_ALLOW_PRIVATE) through. `resolver` replaces the
+    client's resolver (tests; None: the client's own). When either differs from the client's,
+    the check runs on a short-lived client derived from it. `time_limit` (seconds) bounds the
+    whole check, redirects and a slowly trickling body included.
     """
+    if not isinstance(http, FeedClient):
+        raise TypeError("check_feed_url needs a FeedClient (bot.utils.http.make_feed_client)")
+    wanted = policy if policy is not None else AddressPolicy(allow_private=allow_private)
+    same = wanted == http.policy and resolver in (None, http.resolver)
+    client = http if same else http.derive(policy=wanted, resolver=resolver)
     try:
         async with asyncio.timeout(time_limit):
-            final, body, content_type = await _download(
-                http,
-                url.strip(),
-                max_bytes=max_bytes,
-                allow_private=allow_private,
-                resolver=resolver,
-            )
+            final, body, content_type = await _download(client, url.strip(), max_bytes=max_bytes)
     except TimeoutError:
         raise FeedUrlUnreachable("timeout") from None
+    finally:
+        if client is not http:
+            await client.aclose()
     if not looks_like_feed(body, content_type):
         raise FeedUrlNotAFeed(content_type or "unknown content")
     try:

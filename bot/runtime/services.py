@@ -1,7 +1,10 @@
-"""The composition root for core services: settings, database, HTTP client.
+"""The composition root for core services: settings, database, HTTP clients.
 
 The CLI and the Discord client both build their services here, once per process, and close
-them in reverse order. Nothing else creates an engine or an `httpx.AsyncClient`.
+them in reverse order. Nothing else creates an engine or a long-lived `httpx.AsyncClient`.
+
+Two clients: `http` for the fixed, configured market APIs, and `feeds_http`, the guarded
+feed client (bot/utils/http) for every feed URL, configured or added by a server.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from bot.config import Settings
 from bot.sentiment.types import SentimentBackend
 from bot.storage import Database
 from bot.utils.cache import ReadCache
+from bot.utils.http.addresses import AddressPolicy
 from bot.utils.http.client import make_http_client
+from bot.utils.http.feed_client import FeedClient, make_feed_client
+from bot.utils.http.guard import Resolver
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,8 @@ class Services:
     settings: Settings
     db: Database
     http: httpx.AsyncClient
+    # Every feed fetch (periodic pass, /feeds add): SSRF-guarded, FEEDS_ALLOW_PRIVATE applies.
+    feeds_http: FeedClient
     # Reads that slash commands share (see bot/utils/cache.py); the pipeline clears it after a pass.
     cache: ReadCache = field(default_factory=ReadCache)
     reads: Reads = field(init=False)
@@ -56,12 +64,21 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings,
+    *,
+    feed_policy: AddressPolicy | None = None,
+    feed_resolver: Resolver | None = None,
+) -> AsyncIterator[Services]:
+    """`feed_policy` / `feed_resolver` replace the feed client's address policy (default:
+    FEEDS_ALLOW_PRIVATE) and resolver (default: the system's); tests use them."""
     db = Database.connect(settings.resolved_database_url)
     http = make_http_client(settings)
+    feeds_http = make_feed_client(settings, policy=feed_policy, resolver=feed_resolver)
     try:
         await db.migrate()
-        yield Services(settings=settings, db=db, http=http)
+        yield Services(settings=settings, db=db, http=http, feeds_http=feeds_http)
     finally:
+        await feeds_http.aclose()
         await http.aclose()
         await db.close()

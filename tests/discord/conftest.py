@@ -22,6 +22,7 @@ from bot.discord.launcher import create_bot
 from bot.market.signal import ensure_bundled_history
 from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import Services, open_services
+from bot.utils.http.addresses import AddressPolicy
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Overwrite, Perm, Role, User
 
 OWNER = User(1001, "owner")
@@ -164,6 +165,12 @@ def world() -> list[Guild]:
     ]
 
 
+# The feed server poses as a public site for the pipeline's feed client: that client trusts
+# 127.0.0.1 as public. /feeds add still judges by FEEDS_ALLOW_PRIVATE (off by default), so
+# adding the same loopback URL is refused until a test turns the setting on.
+LOOPBACK_FEEDS = AddressPolicy.trusting("127.0.0.1/32")
+
+
 @dataclass
 class Running:
     fake: FakeDiscord
@@ -232,7 +239,7 @@ async def running(
 ) -> AsyncIterator[Running]:
     async with FakeDiscord(world()) as fake:
         settings = bot_settings(tmp_path, fake, feed_server, **bot_overrides)
-        async with open_services(settings) as services:
+        async with open_services(settings, feed_policy=LOOPBACK_FEEDS) as services:
             await pipeline_pass(services)
             await ensure_bundled_history(services.db, settings)
             bot, task = await start_bot(settings, services)

@@ -1,8 +1,10 @@
-"""News test helpers: saved feeds and a real HTTP server on 127.0.0.1 that injects faults."""
+"""News test helpers: saved feeds and a real HTTP server on 127.0.0.1 that injects faults
+(and a second one on 127.0.0.2, for tests where one local server poses as a public site)."""
 
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +25,47 @@ def saved(name: str) -> bytes:
     raise FileNotFoundError(name)
 
 
+def gzip(data: bytes) -> bytes:
+    c = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return c.compress(data) + c.flush()
+
+
+def raw_deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return c.compress(data) + c.flush()
+
+
+def _brotli(data: bytes) -> bytes:
+    for name in ("brotli", "brotlicffi"):
+        try:
+            return bytes(__import__(name).compress(data))
+        except ImportError:
+            continue
+    return data  # no brotli here: the header still says br, and the client must refuse it
+
+
+# Path name -> (Content-Encoding header, the encoders applied in order).
+ENCODERS = {
+    "identity": ("identity", []),
+    "gzip": ("gzip", [gzip]),
+    "x-gzip": ("x-gzip", [gzip]),
+    "deflate": ("deflate", [zlib.compress]),
+    "deflate-raw": ("deflate", [raw_deflate]),
+    "gzip-gzip": ("gzip, gzip", [gzip, gzip]),
+    "zstd": ("zstd", []),
+    "compress": ("compress", []),
+    "br": ("br", [_brotli]),
+}
+
+
 @dataclass
 class FaultServer:
     base: str
     hits: dict[str, int] = field(default_factory=dict)
     # Served documents by name; tests may replace one to simulate a feed update.
     documents: dict[str, bytes] = field(default_factory=dict)
+    # The headers of the last request to each path.
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -37,6 +74,7 @@ class FaultServer:
 def _app(server: FaultServer) -> web.Application:
     async def count(request: web.Request) -> None:
         server.hits[request.path] = server.hits.get(request.path, 0) + 1
+        server.headers[request.path] = dict(request.headers)
 
     async def feed(request: web.Request) -> web.StreamResponse:
         await count(request)
@@ -112,6 +150,26 @@ def _app(server: FaultServer) -> web.Application:
         await count(request)
         return web.json_response({"items": []})
 
+    async def encoded(request: web.Request) -> web.Response:
+        """A saved feed in the content coding the path names (the header says so too)."""
+        await count(request)
+        coding = request.match_info["coding"]
+        body = saved(request.match_info["name"])
+        header = ENCODERS[coding][0]
+        for encode in ENCODERS[coding][1]:
+            body = encode(body)
+        return web.Response(
+            body=body,
+            headers={"Content-Type": "application/rss+xml", "Content-Encoding": header},
+        )
+
+    async def bomb(request: web.Request) -> web.Response:
+        await count(request)
+        return web.Response(
+            body=server.documents["bomb"],
+            headers={"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"},
+        )
+
     app = web.Application()
     app.router.add_get("/feed/{name}", feed)
     app.router.add_get("/status/{code}", status)
@@ -123,19 +181,34 @@ def _app(server: FaultServer) -> web.Application:
     app.router.add_get("/redirect", redirect)
     app.router.add_get("/html", html)
     app.router.add_get("/json", json)
+    app.router.add_get("/encoded/{coding}/{name}", encoded)
+    app.router.add_get("/bomb", bomb)
     return app
 
 
-@pytest.fixture
-async def fault_server() -> AsyncIterator[FaultServer]:
+async def _serve(host: str) -> AsyncIterator[FaultServer]:
     server = FaultServer(base="")
     runner = web.AppRunner(_app(server), shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, host, 0)
     await site.start()
     port = runner.addresses[0][1]
-    server.base = f"http://127.0.0.1:{port}"
+    server.base = f"http://{host}:{port}"
     try:
         yield server
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def fault_server() -> AsyncIterator[FaultServer]:
+    async for server in _serve("127.0.0.1"):
+        yield server
+
+
+@pytest.fixture
+async def second_server() -> AsyncIterator[FaultServer]:
+    """The same server on 127.0.0.2 (Linux answers on all of 127/8): tests trust this one
+    address as if it were a public site, while 127.0.0.1 stays private."""
+    async for server in _serve("127.0.0.2"):
+        yield server

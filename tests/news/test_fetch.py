@@ -1,4 +1,7 @@
-"""The HTTP fetcher against a real server on 127.0.0.1 that misbehaves on purpose."""
+"""The HTTP fetcher against a real server on 127.0.0.1 that misbehaves on purpose.
+
+The server is on loopback, so these fetchers run with FEEDS_ALLOW_PRIVATE on; the SSRF refusals
+themselves are in test_guard.py."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.news.fetch import Conditional, FetchStatus, HttpFetcher, parse_retry_after
-from bot.utils.http.client import make_http_client
+from bot.news.validate import check_feed_url
+from bot.utils.http.addresses import AddressPolicy
+from bot.utils.http.feed_client import make_feed_client
 from tests.news.conftest import FaultServer
 
 MAX_BYTES = 200_000
@@ -20,12 +25,17 @@ MAX_BYTES = 200_000
 
 @pytest.fixture
 def fast_settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", http_timeout=1.0, http_max_bytes=MAX_BYTES)
+    return load_settings(
+        data_dir=tmp_path / "data",
+        http_timeout=1.0,
+        http_max_bytes=MAX_BYTES,
+        feeds_allow_private=True,
+    )
 
 
 @pytest.fixture
 async def fetcher(fast_settings: Settings) -> AsyncIterator[HttpFetcher]:
-    async with make_http_client(fast_settings) as http:
+    async with make_feed_client(fast_settings) as http:
         yield HttpFetcher(
             http,
             max_bytes=fast_settings.http_max_bytes,
@@ -91,9 +101,17 @@ async def test_redirect_to_a_feed_is_followed(
     assert result.url == target
 
 
-async def test_per_host_limit_is_honoured(fault_server: FaultServer) -> None:
+async def test_per_host_limit_is_honoured(
+    fast_settings: Settings, fault_server: FaultServer
+) -> None:
     """With one slot per host, a hung request holds the host while another host proceeds."""
-    async with httpx.AsyncClient(timeout=5) as http:
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]  # "other.test": another name for the same local server
+
+    policy = AddressPolicy(allow_private=True)
+    async with make_feed_client(fast_settings, policy=policy, resolver=resolver) as http:
+        http.timeout = httpx.Timeout(5)
         # The slow request holds its slot for 2 s; the other host answers in milliseconds.
         fetch = HttpFetcher(http, max_bytes=MAX_BYTES, per_host=1, timeout=2.0)
         slow = asyncio.create_task(fetch(fault_server.url("/slow"), Conditional()))
@@ -102,13 +120,22 @@ async def test_per_host_limit_is_honoured(fault_server: FaultServer) -> None:
             fetch(fault_server.url("/feed/theblock_en_20251212.rss"), Conditional())
         )
         other_host = fault_server.url("/feed/theblock_en_20251212.rss").replace(
-            "127.0.0.1", "localhost"
+            "127.0.0.1", "other.test"
         )
         other = await fetch(other_host, Conditional())
         assert other.status is FetchStatus.OK
         assert not same_host.done()  # still waiting for the slow request's slot
         assert (await slow).error == "timeout"
         assert (await same_host).status is FetchStatus.OK
+
+
+async def test_a_plain_client_is_refused() -> None:
+    """Only the guarded feed client can fetch feeds: no unchecked path by mistake."""
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(TypeError):
+            HttpFetcher(http, max_bytes=MAX_BYTES, per_host=1, timeout=1.0)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await check_feed_url(http, "https://example.org/feed", max_bytes=MAX_BYTES)  # type: ignore[arg-type]
 
 
 def test_retry_after_parsing() -> None:

@@ -6,11 +6,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
-from bot.app import Services, open_services
 from bot.config import load_settings
 from bot.errors import BadInput
 from bot.guilds.feeds import add_guild_feed, list_guild_feeds
@@ -23,6 +21,7 @@ from bot.news.pipeline import ingest
 from bot.news.state import FeedState, load_states, save_state
 from bot.news.tables import articles, feeds, stories
 from bot.news.validate import check_feed_url
+from bot.runtime.services import Services, open_services
 from bot.storage import Database
 from bot.text_limits import (
     FEED_NAME_CHARS,
@@ -33,6 +32,7 @@ from bot.text_limits import (
     display_text,
     strip_invisible,
 )
+from bot.utils.http.feed_client import make_feed_client
 from tests.news.conftest import FaultServer
 
 NOW = datetime(2025, 12, 13, 8, tzinfo=UTC)
@@ -159,7 +159,7 @@ async def test_oversized_feed_text_is_stored_clipped(
     items with a 4.9 MB title and a 1 MB summary. Stored: the limits, no more."""
     huge = "moon " * 980_000  # 4.9 MB
     fault_server.documents["big.rss"] = _rss(huge, _item("title", "summary"))
-    async with httpx.AsyncClient() as http:
+    async with make_feed_client(load_settings(feeds_allow_private=True)) as http:
         check = await check_feed_url(
             http, fault_server.url("/feed/big.rss"), max_bytes=20_000_000, allow_private=True
         )

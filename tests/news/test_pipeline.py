@@ -26,7 +26,13 @@ NOW = datetime(2025, 12, 13, 8, tzinfo=UTC)
 
 @pytest.fixture
 def fast_settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", http_timeout=1.0, http_max_bytes=200_000)
+    # The fault server is on loopback: FEEDS_ALLOW_PRIVATE lets the guarded client reach it.
+    return load_settings(
+        data_dir=tmp_path / "data",
+        http_timeout=1.0,
+        http_max_bytes=200_000,
+        feeds_allow_private=True,
+    )
 
 
 @pytest.fixture
@@ -109,6 +115,60 @@ async def test_second_pass_uses_etag_and_backoff(
             .where(feeds.c.name == "bad /status/500")
         )
     assert failures == 2
+
+
+async def test_refused_fetches_are_failing_feeds_with_a_reason(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    """The periodic pass goes through the SSRF guard: with FEEDS_ALLOW_PRIVATE off, a feed on
+    loopback, one redirecting to a non-http scheme and a stacked encoding are refused, recorded
+    as failing with their reason (what /feeds list and `status` show), and the pass goes on."""
+    strict = load_settings(data_dir=tmp_path / "data", http_timeout=1.0)
+    on_loopback = fault_server.url("/feed/theblock_en_20251212.rss")
+    specs = [
+        FeedSpec("loopback", on_loopback, "en"),
+        FeedSpec("metadata", "http://169.254.169.254/latest/meta-data/", "en"),
+        FeedSpec("mapped", "http://[::ffff:10.0.0.1]/rss", "en"),
+    ]
+    async with open_services(strict) as svc:
+        report = await ingest(svc, feeds=specs, now=NOW)
+        async with svc.db.connection() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(feeds.c.name, feed_state.c.status, feed_state.c.last_error).join(
+                        feed_state, feed_state.c.feed_id == feeds.c.id
+                    )
+                )
+            ).all()
+    assert {(r.feed.name, r.status, r.error) for r in report.feeds} == {
+        ("loopback", "failing", "private_address"),
+        ("metadata", "failing", "private_address"),
+        ("mapped", "failing", "private_address"),
+    }
+    assert {(r.name, r.status, r.last_error) for r in rows} == {
+        ("loopback", "failing", "private_address"),
+        ("metadata", "failing", "private_address"),
+        ("mapped", "failing", "private_address"),
+    }
+    assert fault_server.hits == {}  # nothing was fetched
+
+
+async def test_encoding_refusals_in_the_pass(services: Services, fault_server: FaultServer) -> None:
+    specs = [
+        FeedSpec("stacked", fault_server.url("/encoded/gzip-gzip/theblock_en_20251212.rss"), "en"),
+        FeedSpec("unknown", fault_server.url("/encoded/zstd/theblock_en_20251212.rss"), "en"),
+        FeedSpec("scheme", fault_server.url("/redirect?to=file:///etc/passwd"), "en"),
+        FeedSpec("gzip", fault_server.url("/encoded/gzip/theblock_en_20251212.rss"), "en"),
+    ]
+    report = await ingest(services, feeds=specs, now=NOW)
+    by_name = {r.feed.name: (r.status, r.error) for r in report.feeds}
+    assert by_name == {
+        "stacked": ("failing", "unsupported_encoding"),
+        "unknown": ("failing", "unsupported_encoding"),
+        "scheme": ("failing", "bad_scheme"),
+        "gzip": ("ok", None),
+    }
+    assert {r.feed.name: r.new for r in report.feeds}["gzip"] == 19
 
 
 async def test_restart_ingests_nothing_twice(fast_settings: Settings) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
+from bot.config import load_settings
 from bot.news.validate import (
     FeedUrlError,
     Resolver,
-    check_address,
     check_feed_url,
     is_public_address,
 )
+from bot.utils.http.addresses import STRICT, AddressPolicy
+from bot.utils.http.feed_client import FeedClient, make_feed_client
+from bot.utils.http.guard import GuardedBackend
 from tests.news.conftest import FaultServer
 
 
@@ -20,6 +25,21 @@ def fake_resolver_for(address: str) -> Resolver:
         return [address]
 
     return resolver
+
+
+async def hosts_file(host: str, port: int) -> list[str]:
+    """Stands in for the system resolver: tests never look up a real name."""
+    if host == "localhost":
+        return ["127.0.0.1", "::1"]
+    raise OSError(f"unknown test host {host}")
+
+
+@pytest.fixture
+async def http(tmp_path: Path) -> AsyncIterator[FeedClient]:
+    """The feed client as production builds it (strict policy), with a fake resolver."""
+    settings = load_settings(data_dir=tmp_path / "data", http_timeout=5.0)
+    async with make_feed_client(settings, resolver=hosts_file) as client:
+        yield client
 
 
 @pytest.mark.parametrize(
@@ -57,62 +77,56 @@ def test_public_address(address: str, public: bool) -> None:
         ("http://localhost/feed", "private"),
     ],
 )
-async def test_refusals_before_any_request(url: str, reason: str) -> None:
-    async with httpx.AsyncClient() as http:
-        with pytest.raises(FeedUrlError) as err:
-            await check_feed_url(http, url, max_bytes=100_000)
+async def test_refusals_before_any_request(http: FeedClient, url: str, reason: str) -> None:
+    with pytest.raises(FeedUrlError) as err:
+        await check_feed_url(http, url, max_bytes=100_000)
     assert err.value.reason == reason
 
 
-async def test_dns_name_pointing_inside_is_refused() -> None:
+async def test_dns_name_pointing_inside_is_refused(http: FeedClient) -> None:
     resolver = fake_resolver_for("10.0.0.5")
     with pytest.raises(FeedUrlError) as err:
-        await check_address("https://feeds.example.com/rss", resolver=resolver)
-    assert err.value.reason == "private"
-    public = fake_resolver_for("93.184.215.14")
-    await check_address("https://feeds.example.com/rss", resolver=public)
-
-
-async def test_local_feed_allowed_explicitly(fault_server: FaultServer) -> None:
-    async with httpx.AsyncClient() as http:
-        check = await check_feed_url(
-            http,
-            fault_server.url("/feed/crypto-insiders_nl_sample.rss"),
-            max_bytes=100_000,
-            allow_private=True,
+        await check_feed_url(
+            http, "https://feeds.example.com/rss", max_bytes=100_000, resolver=resolver
         )
+    assert err.value.reason == "private"
+    # The same check passes a public answer (without connecting anywhere here).
+    public = GuardedBackend(STRICT, fake_resolver_for("93.184.215.14"))
+    assert await public.checked_addresses("feeds.example.com", 443) == ["93.184.215.14"]
+
+
+async def test_local_feed_allowed_explicitly(http: FeedClient, fault_server: FaultServer) -> None:
+    check = await check_feed_url(
+        http,
+        fault_server.url("/feed/crypto-insiders_nl_sample.rss"),
+        max_bytes=100_000,
+        allow_private=True,
+    )
     assert check.language == "nl" and check.entry_count == 5
     assert check.title.startswith("Crypto Insiders")
 
 
-async def test_redirect_into_a_private_network_is_refused(fault_server: FaultServer) -> None:
-    """A 'public' host (the resolver says so) redirecting to 127.0.0.1 is caught on the hop."""
-    port = int(fault_server.base.rsplit(":", 1)[1])
+async def test_redirect_into_a_private_network_is_refused(
+    http: FeedClient, fault_server: FaultServer, second_server: FaultServer
+) -> None:
+    """A 'public' host redirecting to 127.0.0.1 is caught on the hop. public.test is the local
+    server on 127.0.0.2, which this test's policy trusts as if it were a public site."""
+    port = int(second_server.base.rsplit(":", 1)[1])
 
     async def resolver(host: str, port_: int) -> list[str]:
-        return ["93.184.215.14"] if host == "public.test" else ["127.0.0.1"]
+        return ["127.0.0.2"] if host == "public.test" else ["127.0.0.1"]
 
     target = fault_server.url("/feed/theblock_en_20251212.rss")
-    transport = httpx.AsyncHTTPTransport()
-
-    class Rewrite(httpx.AsyncBaseTransport):
-        """Sends public.test to the local server, as if DNS had pointed there."""
-
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            if request.url.host == "public.test":
-                request.url = request.url.copy_with(host="127.0.0.1", port=port)
-            return await transport.handle_async_request(request)
-
-    async with httpx.AsyncClient(transport=Rewrite()) as http:
-        with pytest.raises(FeedUrlError) as err:
-            await check_feed_url(
-                http,
-                f"http://public.test/redirect?to={target}",
-                max_bytes=100_000,
-                resolver=resolver,
-            )
+    with pytest.raises(FeedUrlError) as err:
+        await check_feed_url(
+            http,
+            f"http://public.test:{port}/redirect?to={target}",
+            max_bytes=100_000,
+            resolver=resolver,
+            policy=AddressPolicy.trusting("127.0.0.2/32"),
+        )
     assert err.value.reason == "private"
-    assert fault_server.hits.get("/redirect") == 1
+    assert second_server.hits.get("/redirect") == 1
     assert "/feed/theblock_en_20251212.rss" not in fault_server.hits
 
 
@@ -128,24 +142,22 @@ async def test_redirect_into_a_private_network_is_refused(fault_server: FaultSer
     ],
 )
 async def test_bad_feeds_are_refused_with_a_reason(
-    fault_server: FaultServer, path: str, reason: str, max_bytes: int
+    http: FeedClient, fault_server: FaultServer, path: str, reason: str, max_bytes: int
 ) -> None:
-    async with httpx.AsyncClient(timeout=5) as http:
-        with pytest.raises(FeedUrlError) as err:
-            await check_feed_url(
-                http, fault_server.url(path), max_bytes=max_bytes, allow_private=True
-            )
+    with pytest.raises(FeedUrlError) as err:
+        await check_feed_url(http, fault_server.url(path), max_bytes=max_bytes, allow_private=True)
     assert err.value.reason == reason
 
 
-async def test_a_trickling_server_cannot_hold_the_check(fault_server: FaultServer) -> None:
-    async with httpx.AsyncClient(timeout=5) as http:
-        with pytest.raises(FeedUrlError) as err:
-            await check_feed_url(
-                http,
-                fault_server.url("/trickle"),
-                max_bytes=100_000,
-                allow_private=True,
-                time_limit=0.5,
-            )
+async def test_a_trickling_server_cannot_hold_the_check(
+    http: FeedClient, fault_server: FaultServer
+) -> None:
+    with pytest.raises(FeedUrlError) as err:
+        await check_feed_url(
+            http,
+            fault_server.url("/trickle"),
+            max_bytes=100_000,
+            allow_private=True,
+            time_limit=0.5,
+        )
     assert err.value.reason == "unreachable" and err.value.detail == "timeout"

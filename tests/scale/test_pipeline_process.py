@@ -26,6 +26,7 @@ async def test_one_pass_stores_scores_and_records(tmp_path: Path, feed_server: F
     settings = load_settings(
         data_dir=tmp_path / "data",
         feeds_file=feeds_file,
+        feeds_allow_private=True,  # the feed server is on loopback
         sentiment_backend="lexicon",
         http_timeout=2.0,
         market_yahoo_url=UNREACHABLE,

@@ -27,7 +27,14 @@ from bot.discord.client import CryptoBot
 from bot.market.signal import ensure_bundled_history
 from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import open_services
-from tests.discord.conftest import OWNER, FeedServer, bot_settings, start_bot, stop_bot
+from tests.discord.conftest import (
+    LOOPBACK_FEEDS,
+    OWNER,
+    FeedServer,
+    bot_settings,
+    start_bot,
+    stop_bot,
+)
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, guild_id_for_shard
 
 pytestmark = pytest.mark.postgres
@@ -115,7 +122,7 @@ async def cluster(
         # Due a minute from now, so the engines' clocks stay near Discord's snowflake times
         # (a take-over searches the channel history from the claim time).
         soon = (datetime.now(AMS) + timedelta(minutes=2)).time().replace(second=0, microsecond=0)
-        async with open_services(pipeline) as services:
+        async with open_services(pipeline, feed_policy=LOOPBACK_FEEDS) as services:
             await pipeline_pass(services)
             await ensure_bundled_history(services.db, pipeline)
             now = datetime.now(UTC)

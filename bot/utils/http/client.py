@@ -1,4 +1,5 @@
-"""The process's HTTP client for fixed, configured hosts (market APIs, model downloads)."""
+"""The plain client, for fixed, configured hosts (market APIs). Feeds never use it: they go
+through bot.utils.http.feed_client, which checks every address it connects to."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from bot.config import Settings
 
 
 def make_http_client(settings: Settings) -> httpx.AsyncClient:
-    """The one HTTP client of the process: timeouts, a real User-Agent, pooled connections."""
+    """Timeouts, a real User-Agent, pooled connections."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
         headers={"User-Agent": settings.http_user_agent},
