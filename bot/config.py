@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     http_timeout: float = Field(default=20.0, gt=0, le=300)
+    # A feed that answers but takes longer than this backs off like a failing one.
+    feed_slow_seconds: float = Field(default=8.0, gt=0, le=300)
     http_max_bytes: int = Field(default=5_000_000, ge=10_000)
     http_per_host: int = Field(default=2, ge=1, le=16)
     http_user_agent: str = (

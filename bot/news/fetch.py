@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -56,6 +57,7 @@ class FetchResult:
     last_modified: str | None = None
     error: str | None = None
     retry_after: float | None = None  # seconds, from a Retry-After header
+    seconds: float | None = None  # the fetch's own time (connect, redirects, body), measured
 
 
 # The pipeline calls a fetcher per feed URL; the demo injects one that reads bundled files.
@@ -119,9 +121,11 @@ class HttpFetcher:
         if conditional.last_modified:
             headers["If-Modified-Since"] = conditional.last_modified
         async with self._slot(url):
+            started = time.monotonic()  # after the per-host wait: that is not the feed's fault
             try:
                 async with asyncio.timeout(self.timeout):
-                    return await self._get(url, headers)
+                    result = await self._get(url, headers)
+                    return replace(result, seconds=time.monotonic() - started)
             except (TimeoutError, httpx.TimeoutException):
                 return FetchResult(FetchStatus.FAILING, url=url, error="timeout")
             except FetchRefused as exc:  # address, scheme, redirects, encoding, size

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -53,6 +53,7 @@ class IngestReport:
 
 
 Progress = Callable[[FeedReport, int, int], None]  # (report, done, total)
+Publish = Callable[[], Awaitable[None]]
 
 
 class IngestResources(Protocol):
@@ -90,7 +91,15 @@ async def ingest(
     fetcher: Fetcher | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    publish: Publish | None = None,
+    publish_every: float = 2.0,
 ) -> IngestReport:
+    """Fetch, parse and store every due feed concurrently, then cluster what is new.
+
+    With `publish`, articles do not wait for the slowest feed: while feeds are still pending,
+    what is stored is clustered and handed to `publish` (the pass scores it and lets commands
+    see it) at most every `publish_every` seconds.
+    """
     settings = services.settings
     db = services.db
     started = datetime.now(UTC)
@@ -109,6 +118,23 @@ async def ingest(
     )
     interval = timedelta(seconds=settings.fetch_interval)
     store_lock = asyncio.Lock()  # one writer at a time: SQLite has only one anyway
+    stored = asyncio.Event()  # set when a feed stored new articles not yet published
+    rounds: list[asyncio.Task[None]] = []
+
+    async def publish_round() -> None:
+        assert publish is not None
+        async with store_lock:
+            await cluster_pending(db)
+        await publish()
+
+    async def publish_early() -> None:
+        while True:
+            await stored.wait()
+            await asyncio.sleep(publish_every)  # gather what else arrives meanwhile
+            stored.clear()
+            rounds.append(asyncio.create_task(publish_round()))
+            await asyncio.shield(rounds[-1])  # ending the pass never cuts a round short
+
     reports: list[FeedReport] = []
 
     async def one(feed: Feed) -> FeedReport:
@@ -129,7 +155,11 @@ async def ingest(
             new = 0
             if result.status is FetchStatus.OK:
                 new = await store_articles(db, feed.id, digest.articles, now=now, backlog=backlog)
-            after = advance(state, result, now=now, interval=interval)
+                if new:
+                    stored.set()
+            after = advance(
+                state, result, now=now, interval=interval, slow_after=settings.feed_slow_seconds
+            )
             if result.status is FetchStatus.OK:
                 after = replace(after, initialized=True)
             await save_state(db, after)
@@ -157,7 +187,18 @@ async def ingest(
             log.info("feed %s: %s (%s)", feed.name, report.status, report.error)
         return report
 
-    done = await asyncio.gather(*(guarded(f) for f in rows))
+    early = asyncio.create_task(publish_early()) if publish is not None else None
+    try:
+        done = await asyncio.gather(*(guarded(f) for f in rows))
+    finally:
+        if early is not None:
+            early.cancel()
+            await asyncio.gather(early, return_exceptions=True)
+            for failed in await asyncio.gather(*rounds, return_exceptions=True):
+                if isinstance(failed, Exception):
+                    log.warning(
+                        "publishing early failed: %r (the pass publishes at its end)", failed
+                    )
     clustered = await cluster_pending(db)
     log.info("ingest: %d new articles, %d clustered", sum(r.new for r in done), clustered)
     return IngestReport(started, datetime.now(UTC), list(done))

@@ -50,12 +50,21 @@ def backoff(failures: int, interval: timedelta) -> timedelta:
 
 
 def advance(
-    state: FeedState, result: FetchResult, *, now: datetime, interval: timedelta
+    state: FeedState,
+    result: FetchResult,
+    *,
+    now: datetime,
+    interval: timedelta,
+    slow_after: float | None = None,
 ) -> FeedState:
-    """The state after one fetch (pure: tested directly)."""
+    """The state after one fetch (pure: tested directly).
+
+    A fetch that worked but took longer than `slow_after` seconds backs off like a failure:
+    its articles are kept, but a slow host is asked less often, so it cannot hold every pass.
+    """
     status = result.status
     if status in (FetchStatus.OK, FetchStatus.NOT_MODIFIED):
-        return replace(
+        fetched = replace(
             state,
             status=status.value,
             etag=result.etag if status is FetchStatus.OK else state.etag,
@@ -67,6 +76,15 @@ def advance(
             last_fetch_at=now,
             last_ok_at=now,
             next_fetch_at=now + interval,
+        )
+        if result.seconds is None or slow_after is None or result.seconds <= slow_after:
+            return fetched
+        failures = state.failures + 1
+        return replace(
+            fetched,
+            failures=failures,
+            last_error=f"slow: {result.seconds:.1f} s",
+            next_fetch_at=now + backoff(failures, interval),
         )
     failures = state.failures + 1
     wait = backoff(failures, interval)

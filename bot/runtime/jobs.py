@@ -36,11 +36,19 @@ async def pipeline_pass(services: Services) -> PassReport:
     The pass is recorded in the database for `python -m bot status` (it may run in a
     pipeline process of its own).
     """
-    report = await ingest(services)
     backend = await services.sentiment()
-    scored = await score_pending(
-        services.db, backend, batch_size=services.settings.sentiment_batch_size
-    )
+    scored = 0
+
+    async def publish() -> None:
+        """Score what is stored and let commands see it, without waiting for slow feeds."""
+        nonlocal scored
+        scored += await score_pending(
+            services.db, backend, batch_size=services.settings.sentiment_batch_size
+        )
+        services.reads.invalidate()
+
+    report = await ingest(services, publish=publish)
+    await publish()
     run = PipelineRun(
         started_at=report.started_at,
         finished_at=datetime.now(UTC),
@@ -52,7 +60,6 @@ async def pipeline_pass(services: Services) -> PassReport:
         model=backend.model,
     )
     await record_pipeline_run(services.db, run)
-    services.reads.invalidate()  # commands see the new articles and scores at once
     log.info(
         "pipeline pass: %d new articles from %d feeds, %d scored in %.1f s",
         report.new_articles,
