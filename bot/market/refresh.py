@@ -39,6 +39,10 @@ from bot.market.sources import (
 )
 from bot.market.store import latest_days, upsert_points
 from bot.storage import Database
+from bot.utils.backoff import exponential_backoff
+from bot.utils.http.body import accept_encoding, read_body
+from bot.utils.http.errors import BodyTooLarge, FetchRefused
+from bot.utils.http.headers import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -160,40 +164,29 @@ def _clip(message: str | None) -> str | None:
     return message
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("Retry-After", "")
-    return float(raw) if raw.isdigit() else None
-
-
-async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise SourceError(f"response larger than {max_bytes} bytes")
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body.extend(chunk)
-        if len(body) > max_bytes:
-            raise SourceError(f"response larger than {max_bytes} bytes")
-    return bytes(body)
-
-
 async def fetch_json(
     http: httpx.AsyncClient, request: Request, source: Source, max_bytes: int
 ) -> Any:
     """GET and decode JSON. The body is read (at most `max_bytes`) whatever the status, so a
     failure carries the API's own message: a 429 or a rate limit in the body raises
     RateLimited, another non-2xx HttpStatusError, an error in a 200 body SourceError."""
-    async with http.stream(
-        "GET", request.url, params=request.params, headers=request.headers
-    ) as response:
-        body = await _read_capped(response, max_bytes)
+    headers = {"Accept-Encoding": accept_encoding(), **request.headers}
+    async with http.stream("GET", request.url, params=request.params, headers=headers) as response:
+        try:
+            body = await read_body(response, max_bytes=max_bytes)
+        except BodyTooLarge:
+            raise SourceError(f"response larger than {max_bytes} bytes") from None
+        except FetchRefused as exc:  # an encoding we do not decode
+            raise SourceError(f"response refused: {exc.reason}") from None
     try:
         payload = json.loads(body)
     except ValueError:
         payload = None
     message = _clip(source.error(payload))
     if response.status_code == 429 or source.rate_limited(payload):
-        raise RateLimited(_retry_after(response), message)
+        raise RateLimited(
+            parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC)), message
+        )
     if not response.is_success:
         raise HttpStatusError(response.status_code, message or response.reason_phrase)
     if message:
@@ -215,15 +208,15 @@ class MarketRefresher:
     def _fail(self, name: str, now: datetime, exc: Exception) -> None:
         state = self._backoff.setdefault(name, _Backoff())
         state.failures += 1
-        if isinstance(exc, RateLimited):
-            wait = (
-                timedelta(seconds=exc.retry_after)
-                if exc.retry_after is not None
-                else RATE_LIMIT_BACKOFF * 2 ** (state.failures - 1)
-            )
+        told = exc.retry_after if isinstance(exc, RateLimited) else None
+        if told is not None:  # the API said when: believe it
+            seconds = min(told, MAX_BACKOFF.total_seconds())
         else:
-            wait = ERROR_BACKOFF * 2 ** (state.failures - 1)
-        state.until = now + min(wait, MAX_BACKOFF)
+            base = RATE_LIMIT_BACKOFF if isinstance(exc, RateLimited) else ERROR_BACKOFF
+            seconds = exponential_backoff(
+                state.failures, base=base.total_seconds(), cap=MAX_BACKOFF.total_seconds()
+            )
+        state.until = now + timedelta(seconds=seconds)
 
     async def refresh(self, *, now: datetime | None = None) -> list[SourceResult]:
         now = now or datetime.now(UTC)

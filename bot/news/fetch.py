@@ -17,7 +17,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ import httpx
 from bot.utils.http.body import read_body
 from bot.utils.http.errors import FetchRefused
 from bot.utils.http.feed_client import FeedClient
+from bot.utils.http.headers import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -74,22 +74,6 @@ def looks_like_feed(body: bytes, content_type: str) -> bool:
         return True
     ctype = content_type.split(";")[0].strip().lower()
     return any(t in ctype for t in _XML_TYPES) and head.startswith(b"<")
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After is either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 class HttpFetcher:

@@ -14,10 +14,11 @@ import httpx
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.news.fetch import Conditional, FetchStatus, HttpFetcher, parse_retry_after
+from bot.news.fetch import Conditional, FetchStatus, HttpFetcher
 from bot.news.validate import check_feed_url
 from bot.utils.http.addresses import AddressPolicy
 from bot.utils.http.feed_client import make_feed_client
+from bot.utils.http.headers import parse_retry_after
 from tests.news.conftest import FaultServer
 
 MAX_BYTES = 200_000
