@@ -152,6 +152,8 @@ def match_stories(
     for cand in candidates:
         if abs(published - cand.published_at) > window or best.get(cand.story_id, 0) >= 1:
             continue
+        if figures.disagree(tokens, cand.tokens):
+            continue  # "$50M hack" / "$5M hack": two hacks, whatever else they share
         score = similarity(tokens, cand.tokens, weight)
         if score < threshold and not (
             score >= CONFIRM_TITLE
@@ -174,7 +176,11 @@ def should_merge(
 ) -> bool:
     """Merge two stories when some title of one is close to some title of the other."""
     b_list = list(b)
-    return any(similarity(x, y, weight) >= threshold for x in a for y in b_list)
+    return any(
+        similarity(x, y, weight) >= threshold and not figures.disagree(x, y)
+        for x in a
+        for y in b_list
+    )
 
 
 def signature(tokens: frozenset[str]) -> str:
