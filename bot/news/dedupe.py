@@ -45,6 +45,8 @@ _TOKEN = re.compile(rf"(?P<figure>{figures.PATTERN})|[^\W_]+")
 
 def _fold(text: str) -> str:
     """Lower-case and strip accents so 'überweisung' and 'uberweisung' meet."""
+    if text.isascii():
+        return text.lower()  # most titles: no accents to strip
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
