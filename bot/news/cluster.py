@@ -8,21 +8,38 @@ the outcome is written in batches.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.news import dedupe
+from bot.news import dedupe, figures
 from bot.news.store import chunks
 from bot.news.tables import articles, stories
 from bot.storage import Database
 from bot.storage.types import UTCDateTime
 from bot.utils.workers import run_pipeline_work
+
+# An article's candidates come from an inverted index, and every step is bounded, so a pass
+# stays linear in its articles however alike their titles are (templated headlines share
+# most words with hundreds of others): only rare tokens are looked up, posting lists keep
+# their newest titles, and a fixed number of the best-ranked candidates is scored.
+LOOKUP_TOKENS = 4  # a title's rarest tokens that find its candidates
+RARE = 32  # tokens in fewer titles are always looked up ("conditional", "juventus")
+POSTINGS_CAP = 64  # newest titles kept per token: "bitcoin" finds recent titles only
+SCORED = 16  # candidate titles scored per article, best lookup overlap first
+EXAMINED = 4 * SCORED  # ranked candidates examined to find them (skipping hopeless ones)
+PER_STORY = 3  # at most this many of them from one story, so several stories get a look
+MEMBER_SAMPLE = 4  # recent titles per story compared when an article bridges two stories
+MERGE_CHECKS = 4  # other stories matched that may merge into the best (more: a round-up)
+# Similarity computations per article: a title and a summary check per candidate, and the
+# merge checks. The whole pass is linear in its articles.
+MAX_COMPARISONS = 2 * SCORED + MERGE_CHECKS * MEMBER_SAMPLE**2
 
 
 @dataclass
@@ -36,14 +53,17 @@ class StoryIndex:
     candidates: list[dedupe.StoryCandidate] = field(default_factory=list)
     df: Counter[str] = field(default_factory=Counter)
     context_df: Counter[str] = field(default_factory=Counter)
-    # token -> positions in `candidates`: only titles that share tokens are compared.
+    # token -> positions in `candidates`, oldest first; only the newest POSTINGS_CAP are read.
     postings: dict[str, list[int]] = field(default_factory=dict)
     parent: dict[int, int] = field(default_factory=dict)
+    # story -> a few recent distinct titles, for `related`.
     members: dict[int, list[frozenset[str]]] = field(default_factory=dict)
 
     def find(self, key: int) -> int:
-        while self.parent.get(key, key) != key:
-            key = self.parent[key]
+        parent = self.parent
+        while (up := parent.get(key, key)) != key:
+            parent[key] = parent.get(up, up)  # path halving keeps chains short
+            key = parent[key]
         return key
 
     def add(self, candidate: dedupe.StoryCandidate) -> None:
@@ -52,25 +72,56 @@ class StoryIndex:
         self.df.update(candidate.tokens)
         self.context_df.update(candidate.context)
         for token in candidate.tokens:
-            self.postings.setdefault(token, []).append(position)
-        self.members.setdefault(self.find(candidate.story_id), []).append(candidate.tokens)
+            posting = self.postings.setdefault(token, [])
+            posting.append(position)
+            if len(posting) >= 2 * POSTINGS_CAP:
+                del posting[:-POSTINGS_CAP]  # trimmed in batches: amortised O(1)
+        sample = self.members.setdefault(self.find(candidate.story_id), [])
+        if candidate.tokens not in sample:
+            sample.append(candidate.tokens)
+            del sample[:-MEMBER_SAMPLE]
+
+    def lookup(self, tokens: frozenset[str], published: datetime) -> list[dedupe.StoryCandidate]:
+        """At most SCORED titles worth scoring against `tokens`, labelled with their story.
+
+        Rare tokens carry a story ("juventus", "$50M"), common ones ("bitcoin") find
+        everything: candidates are the titles that share the title's rarest tokens, ranked
+        by the IDF weight they share, then by recency.
+        """
+        df = self.df
+        known = sorted((t for t in tokens if t in self.postings), key=lambda t: (df[t], t))
+        rare = [t for t in known[LOOKUP_TOKENS:] if df[t] <= RARE]
+        weight = dedupe.idf(df, len(self.candidates))
+        shared: dict[int, float] = {}
+        for token in known[:LOOKUP_TOKENS] + rare:
+            w = weight(token)
+            for i in self.postings[token][-POSTINGS_CAP:]:
+                shared[i] = shared.get(i, 0.0) + w
+        picked: list[dedupe.StoryCandidate] = []
+        per_story: Counter[int] = Counter()
+        for i in heapq.nsmallest(EXAMINED, shared, key=lambda i: (-shared[i], -i)):
+            cand = self.candidates[i]
+            if abs(published - cand.published_at) > dedupe.STORY_WINDOW:
+                continue
+            story = self.find(cand.story_id)
+            if per_story[story] == PER_STORY or figures.disagree(tokens, cand.tokens):
+                continue  # enough of that story, or its figures rule it out
+            per_story[story] += 1
+            picked.append(
+                dedupe.StoryCandidate(story, cand.tokens, cand.published_at, cand.context)
+            )
+            if len(picked) == SCORED:
+                break
+        return picked
 
     def match(
         self, tokens: frozenset[str], published: datetime, context: frozenset[str]
     ) -> list[int]:
-        shared: Counter[int] = Counter()
-        for token in tokens:
-            shared.update(self.postings.get(token, ()))
-        near = []
-        for i, n in shared.items():
-            if n >= dedupe.MIN_SHARED:
-                cand = self.candidates[i]
-                near.append(replace(cand, story_id=self.find(cand.story_id)))
         n = len(self.candidates)
         return dedupe.match_stories(
             tokens,
             published,
-            near,
+            self.lookup(tokens, published),
             dedupe.idf(self.df, n),
             context=context,
             context_weight=dedupe.idf(self.context_df, n),
@@ -82,20 +133,16 @@ class StoryIndex:
 
     def union(self, into: int, other: int) -> None:
         self.parent[other] = into
-        self.members.setdefault(into, []).extend(self.members.pop(other, []))
+        merged = self.members.get(into, []) + self.members.pop(other, [])
+        self.members[into] = merged[-MEMBER_SAMPLE:]
 
     @classmethod
     def build(cls, rows: Sequence[Any]) -> StoryIndex:
         index = cls()
         for row in rows:
-            index.add(
-                dedupe.StoryCandidate(
-                    row.story_id,
-                    dedupe.title_tokens(row.title),
-                    row.published_at,
-                    dedupe.context_tokens(row.title, row.summary),
-                )
-            )
+            tokens = dedupe.title_tokens(row.title)
+            context = tokens | dedupe.title_tokens(row.summary)  # dedupe.context_tokens
+            index.add(dedupe.StoryCandidate(row.story_id, tokens, row.published_at, context))
         return index
 
 
@@ -131,12 +178,12 @@ async def cluster_pending(db: Database) -> int:
             )
         ).all()
         # Tokenising and comparing titles is CPU work: off the event loop.
-        plan = await run_pipeline_work(_plan, recent, pending)
-        await _write(conn, *plan)
+        outcome = await run_pipeline_work(plan, recent, pending)
+        await _write(conn, *outcome)
     return len(pending)
 
 
-def _plan(
+def plan(
     recent: Sequence[Any], pending: Sequence[Any]
 ) -> tuple[StoryIndex, list[tuple[int, int]], dict[int, Any]]:
     """Decide each pending article's story (pure; the caller writes the outcome)."""
@@ -145,11 +192,11 @@ def _plan(
     created: dict[int, Any] = {}  # provisional key -> (row, tokens)
     for row in pending:
         tokens = dedupe.title_tokens(row.title)
-        context = dedupe.context_tokens(row.title, row.summary)
+        context = tokens | dedupe.title_tokens(row.summary)  # dedupe.context_tokens
         matches = index.match(tokens, row.published_at, context)
         if matches:
             key = matches[0]
-            for other in matches[1:]:
+            for other in matches[1 : 1 + MERGE_CHECKS]:
                 if index.related(key, other):
                     index.union(key, other)
         else:

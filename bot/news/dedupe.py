@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.news import figures
 from bot.news.langdetect import EN_STOPWORDS, NL_STOPWORDS, words_of
 
 STORY_WINDOW = timedelta(hours=36)
@@ -38,11 +39,14 @@ _STOPWORDS = (
         "hij zij wil willen nieuws crypto cryptocurrency"
     )
 )
-_TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*[kmbt%]?|[^\W\d_]+", re.UNICODE)
+# Figures, then words; digits glued to letters are a word ("web3", "1inch"), not a figure.
+_TOKEN = re.compile(rf"(?P<figure>{figures.PATTERN})|[^\W_]+")
 
 
 def _fold(text: str) -> str:
     """Lower-case and strip accents so 'überweisung' and 'uberweisung' meet."""
+    if text.isascii():
+        return text.lower()  # most titles: no accents to strip
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -54,34 +58,13 @@ def _stem(token: str) -> str:
     return token
 
 
-_GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
-_SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
-
-
-def _number(token: str) -> str:
-    """One spelling per amount: '$90K', '$90,000' and '$90.000' all become '90000'."""
-    token = token.lstrip("$")
-    suffix = token[-1] if token[-1] in "kmbt%" else ""
-    digits = token[: -1 or None] if suffix else token
-    if _GROUPED.fullmatch(digits):  # thousands separators, English or Dutch
-        digits = digits.replace(",", "").replace(".", "")
-    digits = digits.replace(",", ".")
-    try:
-        value = float(digits)
-    except ValueError:
-        return token
-    if suffix in _SCALE:
-        value *= _SCALE[suffix]
-        suffix = ""
-    return f"{value:.15g}{suffix}"
-
-
 def title_tokens(title: str) -> frozenset[str]:
     """Normalised content tokens of a title; numbers are kept ('$90k', '15', '260%')."""
     tokens = set()
-    for raw in _TOKEN.findall(_fold(title)):
-        if raw[0].isdigit() or raw[0] == "$":
-            tokens.add(_number(raw))
+    for match in _TOKEN.finditer(_fold(title)):
+        raw = match[0]
+        if match.lastgroup == "figure":
+            tokens.add(figures.normalise(raw))
             continue
         if raw in _STOPWORDS or len(raw) < 2:
             continue
@@ -171,6 +154,8 @@ def match_stories(
     for cand in candidates:
         if abs(published - cand.published_at) > window or best.get(cand.story_id, 0) >= 1:
             continue
+        if figures.disagree(tokens, cand.tokens):
+            continue  # "$50M hack" / "$5M hack": two hacks, whatever else they share
         score = similarity(tokens, cand.tokens, weight)
         if score < threshold and not (
             score >= CONFIRM_TITLE
@@ -193,7 +178,11 @@ def should_merge(
 ) -> bool:
     """Merge two stories when some title of one is close to some title of the other."""
     b_list = list(b)
-    return any(similarity(x, y, weight) >= threshold for x in a for y in b_list)
+    return any(
+        similarity(x, y, weight) >= threshold and not figures.disagree(x, y)
+        for x in a
+        for y in b_list
+    )
 
 
 def signature(tokens: frozenset[str]) -> str:

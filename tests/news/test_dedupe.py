@@ -130,3 +130,42 @@ def test_summaries_confirm_a_weaker_title_match() -> None:
     assert dedupe.CONFIRM_TITLE <= similarity(tokens_c, cand.tokens) < dedupe.THRESHOLD
     context_c = dedupe.context_tokens(title_c, summary_c)
     assert match_stories(tokens_c, T0, [cand], context=context_c) == []
+
+
+def test_templated_titles_with_different_amounts_are_different_stories() -> None:
+    """Shared words say "same story"; the figures say otherwise."""
+    cases = [
+        (
+            "DeFi protocol Curve hacked for $50M in oracle exploit",
+            "DeFi protocol Curve hacked for $5M in oracle exploit",
+        ),
+        (
+            "Bitcoin climbs above $100K as ETF inflows return",
+            "Bitcoin climbs above $90K as ETF inflows return",
+        ),
+    ]
+    for a, b in cases:
+        cand = StoryCandidate(1, title_tokens(a), T0, dedupe.context_tokens(a, ""))
+        tokens = title_tokens(b)
+        assert similarity(tokens, cand.tokens) >= dedupe.THRESHOLD  # the words alone agree
+        assert match_stories(tokens, T0, [cand], context=dedupe.context_tokens(b, "")) == []
+
+
+def test_same_amount_respelled_or_left_out_is_the_same_story() -> None:
+    cand = StoryCandidate(
+        1, title_tokens("DeFi protocol Curve hacked for $50M in oracle exploit"), T0
+    )
+    for title in (
+        "DeFi protocol Curve hacked for $50 million in oracle exploit",
+        "DeFi protocol Curve hacked in oracle exploit, funds drained",
+    ):
+        assert match_stories(title_tokens(title), T0, [cand]) == [1], title
+
+
+def test_a_title_without_figures_does_not_merge_stories_whose_figures_differ() -> None:
+    """An article that names no amount matches both hacks; the hacks stay apart."""
+    big = [title_tokens("DeFi protocol Curve hacked for $50M in oracle exploit")]
+    small = [title_tokens("DeFi protocol Curve hacked for $5M in oracle exploit")]
+    bridge = title_tokens("DeFi protocol Curve hacked in oracle exploit")
+    assert similarity(bridge, big[0]) >= dedupe.THRESHOLD <= similarity(bridge, small[0])
+    assert not should_merge(big, small)
