@@ -1,33 +1,38 @@
-"""End-to-end harness: the real bot (create_bot, as `python -m bot run` builds it) against the
-fake Discord, with news ingested from a local HTTP feed server through the real pipeline."""
+"""End-to-end fixtures: the real bot (create_bot, as `python -m bot run` builds it) against the
+fake Discord, with news ingested from a local HTTP feed server through the real pipeline.
+
+The plain functions behind them (start_bot, rss, ...) are in tests/harness.py, which the
+benchmarks share."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import discord
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 
 from bot.config import Settings, load_settings
-from bot.discord.client import CryptoBot, configure_endpoints
-from bot.discord.launcher import create_bot
+from bot.discord.client import CryptoBot
 from bot.market.signal import ensure_bundled_history
 from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import Services, open_services
 from bot.utils.http.addresses import AddressPolicy
-from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Overwrite, Perm, Role, User
+from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Overwrite, Perm, Role
+from tests.harness import (
+    ADMIN,
+    ALICE,
+    OWNER,
+    fake_discord_settings,
+    rss,
+    serve_app,
+    start_bot,
+    stop_bot,
+    write_feeds_file,
+)
 
-OWNER = User(1001, "owner")
-ADMIN = User(1002, "mod")
-ALICE = User(1003, "alice")
 NL_GUILD, EN_GUILD = 4194305, 8388609
 NL_CHANNEL, EN_CHANNEL = 2001, 3001
 NL_NO_EMBEDS = 2002  # a channel where @everyone (and so the bot) may not embed links
@@ -35,24 +40,6 @@ NL_DIGEST = 2003
 MOD_ROLE_NL, MOD_ROLE_EN = 5001, 5002
 
 LONG_TITLE = "Bitcoin " + "record after record as ETF inflows keep coming " * 7  # ~340 chars
-
-
-def rss(title: str, items: list[tuple[str, str, str]], language: str) -> bytes:
-    """A WordPress-shaped RSS document with items published in the last hours."""
-    now = datetime.now(UTC)
-    parts = []
-    for n, (headline, link, body) in enumerate(items):
-        when = format_datetime(now - timedelta(hours=n + 1))
-        parts.append(
-            f"<item><title>{escape(headline)}</title><link>{escape(link)}</link>"
-            f"<guid isPermaLink='false'>{escape(link)}</guid><pubDate>{when}</pubDate>"
-            f"<description><![CDATA[<p>{body}</p>]]></description></item>"
-        )
-    return (
-        f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
-        f"<title>{escape(title)}</title><link>https://example.org/</link>"
-        f"<language>{language}</language>{''.join(parts)}</channel></rss>"
-    ).encode()
 
 
 EN_ITEMS = [
@@ -123,15 +110,8 @@ async def feed_server() -> AsyncIterator[FeedServer]:
 
     app = web.Application()
     app.router.add_get("/{name}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield FeedServer(f"http://127.0.0.1:{port}", docs)
-    finally:
-        await runner.cleanup()
+    async with serve_app(app) as base:
+        yield FeedServer(base, docs)
 
 
 def world() -> list[Guild]:
@@ -181,18 +161,16 @@ class Running:
 
 
 def bot_settings(tmp_path: Path, fake: FakeDiscord, feeds: FeedServer, **extra: object) -> Settings:
-    feeds_file = tmp_path / "feeds.toml"
-    en, nl = feeds.url("en.rss"), feeds.url("nl.rss")
-    feeds_file.write_text(
-        f"[[feeds]]\nname = 'English Crypto Daily'\nurl = '{en}'\nlanguage = 'en'\n\n"
-        f"[[feeds]]\nname = 'Crypto Nieuws NL'\nurl = '{nl}'\nlanguage = 'nl'\n"
+    feeds_file = write_feeds_file(
+        tmp_path / "feeds.toml",
+        [
+            ("English Crypto Daily", feeds.url("en.rss"), "en"),
+            ("Crypto Nieuws NL", feeds.url("nl.rss"), "nl"),
+        ],
     )
     values: dict[str, object] = {
         "data_dir": tmp_path / "data",
-        "discord_api_base": fake.api_base,
-        "discord_gateway_url": fake.gateway_url,
-        "discord_token": SecretStr(fake.token),
-        "pipeline_enabled": False,
+        **fake_discord_settings(fake),
         "feeds_file": feeds_file,
         "sentiment_backend": "lexicon",
     }
@@ -205,23 +183,6 @@ def restore_endpoints() -> Iterator[None]:
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     yield
     discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
-
-
-async def start_bot(settings: Settings, services: Services) -> tuple[CryptoBot, asyncio.Task]:
-    configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    bot = create_bot(services, guild_ready_timeout=0.02)
-    task = asyncio.create_task(bot.start(settings.require_token()))
-    ready = asyncio.create_task(bot.wait_until_ready())
-    done, _ = await asyncio.wait({task, ready}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()  # re-raise why start() ended
-    assert ready in done, "bot did not become ready"
-    return bot, task
-
-
-async def stop_bot(bot: CryptoBot, task: asyncio.Task) -> None:
-    await bot.close()
-    await asyncio.wait_for(task, 10)
 
 
 @pytest.fixture

@@ -7,20 +7,17 @@ from pathlib import Path
 from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import open_services
 from tests.discord.conftest import (
-    ADMIN,
-    ALICE,
     EN_CHANNEL,
     EN_GUILD,
     NL_GUILD,
     FeedServer,
     Running,
     bot_settings,
-    start_bot,
-    stop_bot,
     world,
 )
 from tests.discord.test_commands import ask, embed_text
 from tests.fakediscord import FakeDiscord
+from tests.harness import ADMIN, ALICE, start_bot, stop_bot
 
 
 async def test_language_switch_takes_effect_at_once(running: Running) -> None:

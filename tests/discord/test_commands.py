@@ -6,13 +6,13 @@ import sys
 from typing import Any
 
 from tests.discord.conftest import (
-    ALICE,
     EN_CHANNEL,
     EN_GUILD,
     NL_CHANNEL,
     NL_GUILD,
     Running,
 )
+from tests.harness import ALICE
 
 
 def embed_text(embed: dict[str, Any]) -> str:

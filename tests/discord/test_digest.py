@@ -15,8 +15,6 @@ from bot.digest.schedule import next_run
 from bot.digest.tables import digest_deliveries
 from bot.market.events import SignalEvent, record_signal_events
 from tests.discord.conftest import (
-    ADMIN,
-    ALICE,
     EN_CHANNEL,
     EN_GUILD,
     NL_CHANNEL,
@@ -26,6 +24,7 @@ from tests.discord.conftest import (
     Running,
 )
 from tests.discord.test_commands import ask, embed_text
+from tests.harness import ADMIN, ALICE
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -24,6 +24,7 @@ from bot.market.store import load_series
 from bot.market.tables import market_series
 from bot.storage import Database
 from bot.utils.http.client import make_http_client
+from tests.harness import serve_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AFTER_CLOSE = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
@@ -70,16 +71,9 @@ async def markets() -> AsyncIterator[FakeMarkets]:
 
     app = web.Application()
     app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    fake.base = f"http://127.0.0.1:{port}"
-    try:
+    async with serve_app(app) as base:
+        fake.base = base
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 def market_settings(tmp_path: Path, markets: FakeMarkets, **extra: Any) -> Settings:

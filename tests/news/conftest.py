@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from bot.news.samples import SAMPLE_DIR
+from tests.harness import serve_app
 
 FEEDS = Path(__file__).resolve().parent / "feeds"
 
@@ -188,16 +189,9 @@ def _app(server: FaultServer) -> web.Application:
 
 async def _serve(host: str) -> AsyncIterator[FaultServer]:
     server = FaultServer(base="")
-    runner = web.AppRunner(_app(server), shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, host, 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    server.base = f"http://{host}:{port}"
-    try:
+    async with serve_app(_app(server), host, shutdown_timeout=0.1) as base:
+        server.base = base
         yield server
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

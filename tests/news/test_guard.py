@@ -19,13 +19,13 @@ from urllib.parse import urlencode
 
 import httpcore
 import pytest
-from aiohttp import web
 
 from bot.config import Settings, load_settings
 from bot.news.fetch import Conditional, FetchResult, FetchStatus, HttpFetcher
 from bot.news.validate import FeedUrlError, check_feed_url
 from bot.utils.http.addresses import AddressKind, AddressPolicy, classify, is_public_address
 from bot.utils.http.feed_client import FeedClient, make_feed_client
+from tests.harness import serve_app
 from tests.news.conftest import FaultServer, _app, saved
 
 FEED = "/feed/theblock_en_20251212.rss"
@@ -451,15 +451,11 @@ async def tls_server(tmp_path: Path) -> AsyncIterator[tuple[FaultServer, ssl.SSL
     sni: list[str | None] = []
     server_ctx.sni_callback = lambda sock, name, ctx: sni.append(name)  # type: ignore[assignment,misc]
     server = FaultServer(base="")
-    runner = web.AppRunner(_app(server), shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.2", 0, ssl_context=server_ctx)
-    await site.start()
-    server.base = f"https://127.0.0.2:{runner.addresses[0][1]}"
-    try:
+    async with serve_app(
+        _app(server), "127.0.0.2", ssl_context=server_ctx, shutdown_timeout=0.1
+    ) as base:
+        server.base = base
         yield server, ssl.create_default_context(cafile=str(cert)), sni
-    finally:
-        await runner.cleanup()
 
 
 async def test_tls_checks_the_host_name_while_connecting_to_the_ip(

@@ -13,15 +13,15 @@ from bot.news.tables import articles
 from bot.runtime.health import last_pipeline_run, unscored_articles
 from bot.runtime.services import open_services
 from tests.discord.conftest import EN_ITEMS, NL_ITEMS, FeedServer
+from tests.harness import write_feeds_file
 
 UNREACHABLE = "http://127.0.0.1:9/nothing"  # the discard port: connection refused at once
 
 
 async def test_one_pass_stores_scores_and_records(tmp_path: Path, feed_server: FeedServer) -> None:
-    feeds_file = tmp_path / "feeds.toml"
-    feeds_file.write_text(
-        f"[[feeds]]\nname = 'EN'\nurl = '{feed_server.url('en.rss')}'\nlanguage = 'en'\n\n"
-        f"[[feeds]]\nname = 'NL'\nurl = '{feed_server.url('nl.rss')}'\nlanguage = 'nl'\n"
+    feeds_file = write_feeds_file(
+        tmp_path / "feeds.toml",
+        [("EN", feed_server.url("en.rss"), "en"), ("NL", feed_server.url("nl.rss"), "nl")],
     )
     settings = load_settings(
         data_dir=tmp_path / "data",

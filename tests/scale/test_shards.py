@@ -29,13 +29,11 @@ from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import open_services
 from tests.discord.conftest import (
     LOOPBACK_FEEDS,
-    OWNER,
     FeedServer,
     bot_settings,
-    start_bot,
-    stop_bot,
 )
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, guild_id_for_shard
+from tests.harness import OWNER, start_bot, stop_bot
 
 pytestmark = pytest.mark.postgres
 
