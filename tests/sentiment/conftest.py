@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sentiment.wordpiece import wordpiece_tokenizer
+
 SENTENCES = [
     "bitcoin rallies to a record high as etf approval nears",
     "ether falls after exchange hack, liquidations pile up",
@@ -21,32 +23,12 @@ ModelFactory = Callable[[str, dict[int, str], list[float]], Path]
 def build_tiny_model(path: Path, id2label: dict[int, str], bias: list[float]) -> Path:
     """Save a 1-layer BERT classifier whose output is fixed by `bias` (weights zeroed)."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
-    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertForSequenceClassification
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(SENTENCES, WordPieceTrainer(vocab_size=200, special_tokens=specials))
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[(t, tok.token_to_id(t)) for t in ("[CLS]", "[SEP]")],
-    )
-    tok.decoder = decoders.WordPiece()
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=10_000,  # unset limits are huge; the model's 32 positions must win
-    )
+    fast = wordpiece_tokenizer(SENTENCES, vocab_size=200, model_max_length=10_000)
+    # model_max_length: unset limits are huge; the model's 32 positions must win
     config = BertConfig(
-        vocab_size=tok.get_vocab_size(),
+        vocab_size=len(fast),
         hidden_size=16,
         num_hidden_layers=1,
         num_attention_heads=2,
