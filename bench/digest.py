@@ -1,6 +1,6 @@
 """Digest delivery benchmark: 1,000 subscriptions due in the same minute, composed and sent.
 
-    .venv/bin/python bench/digest.py [--subs 1000] [--latency-ms 20] [--runs 3] [--via fake]
+    .venv/bin/python -m bench.digest [--subs 1000] [--latency-ms 20] [--runs 3] [--via fake]
 
 `--via fake` posts through the real path instead: a CryptoBot logged in to the fake Discord
 (tests/fakediscord, on 127.0.0.1) and the discord.py Sender, embeds and all; the round trip is
@@ -20,42 +20,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import statistics
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import sqlalchemy as sa
-
-from bot.compose.digest import DigestComposer
+from bench._digests import seed_news, subscribe_all, warm_engine
+from bench._stats import LoopTicker, median_of
 from bot.config import Settings, load_settings
-from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
 from bot.delivery.memory import MemorySender
 from bot.delivery.messages import AlertMessage, DigestMessage
 from bot.delivery.sender import Sender
-from bot.digest.schedule import next_run
-from bot.digest.tables import digest_subscriptions
 from bot.digest.text import render_digest_text
 from bot.i18n import Language
-from bot.news.pipeline import ingest
-from bot.news.query import latest_article_time
-from bot.news.samples import sample_feeds
 from bot.runtime.services import Services, open_services
-from bot.sentiment.lexicon import LexiconBackend
-from bot.sentiment.store import score_pending
 
 TICK = 0.005
-ZONE = "Europe/Amsterdam"
 
 
 class RenderingSender(MemorySender):
@@ -67,14 +51,6 @@ class RenderingSender(MemorySender):
         if isinstance(message, DigestMessage):
             render_digest_text(message.digest)
         return await super().send(channel_id, message, nonce=nonce)
-
-
-async def stall_monitor(stop: asyncio.Event, worst: list[float]) -> None:
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        start = loop.time()
-        await asyncio.sleep(TICK)
-        worst[0] = max(worst[0], loop.time() - start - TICK)
 
 
 def fake_world(subs: int) -> list[Any]:
@@ -97,25 +73,21 @@ async def discord_sender(
     services: Services, subs: int
 ) -> AsyncIterator[tuple[Sender, Callable[[int], Awaitable[Language]], list[tuple[int, int]]]]:
     """A bot logged in to the fake Discord; yields its Sender, language_of and (guild, channel)s."""
-    from bot.discord.client import configure_endpoints
-    from bot.discord.launcher import create_bot
     from bot.discord.sender import DiscordSender
     from tests.fakediscord import FakeDiscord
+    from tests.harness import fake_discord_settings, start_bot, stop_bot
 
     guilds = fake_world(subs)
     async with FakeDiscord(guilds) as fake:
         settings = services.settings.model_copy(
-            update={
-                "discord_api_base": fake.api_base,
-                "discord_gateway_url": fake.gateway_url,
-                "pipeline_enabled": False,
-                "deliveries_enabled": False,
-            }
+            update=fake_discord_settings(fake) | {"deliveries_enabled": False}
         )
-        configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-        bot = create_bot(replace(services, settings=settings), guild_ready_timeout=0.05)
-        task = asyncio.create_task(bot.start(fake.token))
-        await asyncio.wait_for(bot.wait_until_ready(), 60)
+        bot, task = await start_bot(
+            settings,
+            replace(services, settings=settings),
+            guild_ready_timeout=0.05,
+            ready_within=60,
+        )
 
         async def language_of(guild_id: int) -> Language:
             guild = bot.get_guild(guild_id)
@@ -129,8 +101,7 @@ async def discord_sender(
             posted = sum(len(fake.messages[c]) for _g, c in targets)
             assert posted == subs, f"{posted} posts for {subs} subscriptions"
         finally:
-            await bot.close()
-            await task
+            await stop_bot(bot, task)
 
 
 async def one_run(
@@ -139,15 +110,8 @@ async def one_run(
     with tempfile.TemporaryDirectory(prefix="bench-digest-") as tmp:
         settings = load_settings(data_dir=Path(tmp), database_url="", sentiment_backend="lexicon")
         async with open_services(settings) as services:
-            db = services.db
-            specs, fetcher = sample_feeds()
-            await ingest(services, feeds=specs, fetcher=fetcher)
-            await score_pending(db, LexiconBackend())
-            newest = await latest_article_time(db)
-            assert newest is not None
             # All subscriptions at 08:00 Amsterdam on the day after the newest sample article.
-            created = newest
-            due = next_run(clock_time(8, 0), ZoneInfo(ZONE), created)
+            created, due = await seed_news(services)
             async with AsyncExitStack() as stack:
                 if via == "fake":
                     sender, language_of, targets = await stack.enter_async_context(
@@ -187,47 +151,24 @@ async def deliver_all(
     freeze: bool,
 ) -> tuple[float, float, int]:
     db = services.db
-    rows = [
-        {
-            "guild_id": guild_id,
-            "channel_id": channel_id,
-            "local_time": "08:00",
-            "timezone": ZONE,
-            "created_by": None,
-            "created_at": created,
-            "enabled": True,
-            "next_run_at": due,
-        }
-        for guild_id, channel_id in targets
-    ]
-    async with db.begin() as conn:
-        await conn.execute(sa.insert(digest_subscriptions), rows)
-
-    composer = DigestComposer(db, settings)
-    await composer.signal_report(due)  # the market history load is a one-off; warm it
-    engine = DeliveryEngine(
-        db,
-        sender,
-        composer,
-        language_of=language_of,
-        policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
-    )
+    await subscribe_all(db, targets, created, due)
+    engine = await warm_engine(db, settings, sender, language_of, due, concurrency)
     if freeze:
         # What the bot does after start-up (CryptoBot.setup_hook): long-lived objects (market
         # history, modules) leave the collector's view, so a full collection no longer walks
         # them while the loop waits.
         gc.collect()
         gc.freeze()
-    stop, worst = asyncio.Event(), [0.0]
-    monitor = asyncio.create_task(stall_monitor(stop, worst))
+    ticker = LoopTicker(TICK)
+    monitor = asyncio.create_task(ticker.run())
     await asyncio.sleep(TICK * 2)
     started = time.perf_counter()
     report = await engine.run_due(due + timedelta(seconds=5))
     elapsed = time.perf_counter() - started
-    stop.set()
+    ticker.stopping = True
     await monitor
     assert report.sent == len(targets), report
-    return elapsed, worst[0], report.sent
+    return elapsed, ticker.max_lateness, report.sent
 
 
 async def main() -> None:
@@ -256,8 +197,8 @@ async def main() -> None:
             f"run {n + 1}: {sent} digests in {elapsed:.2f} s "
             f"({sent / elapsed:.0f}/s), largest loop stall {stall * 1000:.1f} ms"
         )
-    total = statistics.median(r[0] for r in results)
-    stall = statistics.median(r[1] for r in results)
+    total = median_of(results, lambda r: r[0])
+    stall = median_of(results, lambda r: r[1])
     print(
         f"median of {args.runs}: {args.subs} subscriptions via {args.via}, "
         f"concurrency {args.concurrency}, "

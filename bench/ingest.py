@@ -5,7 +5,7 @@ under per-feed links, so parsing, cleaning, coin tagging, language detection, st
 story clustering all do their real work. The feeds are spread over 10 loopback addresses
 (127.0.0.1-10), so the per-host limit (HTTP_PER_HOST) applies as it would across sites.
 
-    .venv/bin/python bench/ingest.py [--feeds 50] [--entries 50] [--tracemalloc]
+    .venv/bin/python -m bench.ingest [--feeds 50] [--entries 50] [--tracemalloc]
 
 Prints wall time, entries/s and peak memory; a second pass shows the all-304 case.
 """
@@ -14,36 +14,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
-import resource
-import sys
 import tempfile
 import time
 import tracemalloc
 from email.utils import format_datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.feedserver import serve as serve_lookup
+from bench._stats import peak_rss_mb
+from bench.feedserver import (
+    bare_link,
+    feed_language,
+    feed_path,
+    feed_url,
+    ports_of,
+    sample_entries,
+    serve_hosts,
+)
 from bot.config import load_settings
 from bot.news.feeds import FeedSpec
-from bot.news.parse import RawEntry, parse_bytes
+from bot.news.parse import RawEntry
 from bot.news.pipeline import ingest
-from bot.news.samples import SAMPLE_DIR
 from bot.runtime.services import open_services
-
-HOSTS = 10
 
 
 def item_pool() -> list[RawEntry]:
     """Every entry of every bundled sample feed (all dated)."""
-    pool = []
-    for path in sorted(SAMPLE_DIR.glob("*.rss")):
-        pool.extend(parse_bytes(path.read_bytes()).entries)
-    return pool
+    return [entry for _language, entry in sample_entries()]
 
 
 def make_feed(n: int, entries: int, pool: list[RawEntry]) -> bytes:
@@ -52,7 +49,7 @@ def make_feed(n: int, entries: int, pool: list[RawEntry]) -> bytes:
         entry = pool[(n * 7 + i) % len(pool)]
         title, link, summary, published = entry.title, entry.link, entry.summary, entry.published
         assert published is not None
-        link = re.sub(r"[?#].*$", "", link).rstrip("/") + f"-f{n}"
+        link = bare_link(link) + f"-f{n}"
         items.append(
             "<item>"
             f"<title>{escape(title)}</title>"
@@ -70,20 +67,12 @@ def make_feed(n: int, entries: int, pool: list[RawEntry]) -> bytes:
     ).encode()
 
 
-def serve(documents: dict[str, bytes], host: str) -> ThreadingHTTPServer:
-    return serve_lookup(documents.get, host)
-
-
 async def run(n_feeds: int, n_entries: int) -> None:
     pool = item_pool()
-    documents = {f"/feed/{n}.xml": make_feed(n, n_entries, pool) for n in range(n_feeds)}
-    servers = [serve(documents, f"127.0.0.{h + 1}") for h in range(HOSTS)]
-    specs = []
-    for n in range(n_feeds):
-        host, port = servers[n % HOSTS].server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
-        lang = "nl" if n % 3 == 0 else "en"
-        specs.append(FeedSpec(f"Bench {n}", f"http://{host}:{port}/feed/{n}.xml", lang))
+    documents = {feed_path(n): make_feed(n, n_entries, pool) for n in range(n_feeds)}
+    servers = serve_hosts(documents.get)
+    ports = ports_of(servers)
+    specs = [FeedSpec(f"Bench {n}", feed_url(n, ports), feed_language(n)) for n in range(n_feeds)]
     size = sum(len(d) for d in documents.values())
     with tempfile.TemporaryDirectory() as tmp:
         # The bench feeds are served on 127.0.0.x: the SSRF guard must let loopback through.
@@ -106,7 +95,7 @@ async def run(n_feeds: int, n_entries: int) -> None:
         f"{report.new_articles / wall:.0f} entries/s"
     )
     print(f"second pass (all 304): {wall_304:.2f} s, {again.new_articles} new")
-    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
 
 
 def main() -> None:

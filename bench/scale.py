@@ -1,7 +1,7 @@
 """Scale-out benchmark: 10,000 digest subscriptions due at once, two shard processes.
 
-    .ci/with-postgres sh -c '.venv/bin/python bench/scale.py --database-url "$TEST_DATABASE_URL"'
-    .venv/bin/python bench/scale.py --database-url sqlite:////tmp/scale.db   # for comparison
+    .ci/with-postgres sh -c '.venv/bin/python -m bench.scale --database-url "$TEST_DATABASE_URL"'
+    .venv/bin/python -m bench.scale --database-url sqlite:////tmp/scale.db   # for comparison
 
 A fresh database gets the bundled sample feeds (ingested offline, lexicon scores), the bundled
 market history and --subs subscriptions, one per guild, spread over --shards by Discord's
@@ -29,34 +29,22 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.compose.digest import DigestComposer
+from bench._digests import seed_news, subscribe_all, warm_engine
+from bench._stats import median_of
 from bot.config import load_settings
-from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
 from bot.delivery.memory import MemorySender
-from bot.digest.schedule import next_run
-from bot.digest.tables import digest_deliveries, digest_subscriptions
+from bot.digest.tables import digest_deliveries
 from bot.i18n import Language
-from bot.news.pipeline import ingest
-from bot.news.query import latest_article_time
-from bot.news.samples import sample_feeds
 from bot.runtime.services import open_services
-from bot.sentiment.lexicon import LexiconBackend
-from bot.sentiment.store import score_pending
 from bot.shards import shard_scope
 from bot.storage import Database
-
-ZONE = "Europe/Amsterdam"
 
 
 @dataclass
@@ -114,7 +102,8 @@ async def one_run(
             workers = [
                 await asyncio.create_subprocess_exec(
                     sys.executable,
-                    __file__,
+                    "-m",
+                    "bench.scale",
                     "--worker",
                     str(shard),
                     "--shards",
@@ -180,30 +169,10 @@ async def check_exactly_once(settings: Any, subs: int) -> None:
 async def prepare(settings: Any, subs: int) -> datetime:
     """News, scores and `subs` subscriptions all due at the same minute; returns that time."""
     async with open_services(settings) as services:
-        db = services.db
-        specs, fetcher = sample_feeds()
-        await ingest(services, feeds=specs, fetcher=fetcher)
-        await score_pending(db, LexiconBackend())
-        newest = await latest_article_time(db)
-        assert newest is not None
-        due = next_run(clock_time(8, 0), ZoneInfo(ZONE), newest)
+        newest, due = await seed_news(services)
         # One channel per guild; guild n sits on shard n % shards (Discord: id >> 22).
-        rows = [
-            {
-                "guild_id": (n << 22) | 1,
-                "channel_id": 1_000_000 + n,
-                "local_time": "08:00",
-                "timezone": ZONE,
-                "created_by": None,
-                "created_at": newest,
-                "enabled": True,
-                "next_run_at": due,
-            }
-            for n in range(subs)
-        ]
-        async with db.begin() as conn:
-            for start in range(0, subs, 2_000):
-                await conn.execute(sa.insert(digest_subscriptions), rows[start : start + 2_000])
+        targets = [((n << 22) | 1, 1_000_000 + n) for n in range(subs)]
+        await subscribe_all(services.db, targets, newest, due)
     return due
 
 
@@ -216,15 +185,8 @@ async def worker(shard: int, shards: int, due: datetime, latency: float, concurr
     async def language_of(guild_id: int) -> Language:
         return "nl" if (guild_id >> 22) % 4 < 2 else "en"
 
-    composer = DigestComposer(database, settings)
-    await composer.signal_report(due)  # the market history load is a one-off; warm it
-    engine = DeliveryEngine(
-        database,
-        sender,
-        composer,
-        language_of=language_of,
-        policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
-        scope=shard_scope([shard], shards),
+    engine = await warm_engine(
+        database, settings, sender, language_of, due, concurrency, shard_scope([shard], shards)
     )
     clock = DbClock()
     clock.attach(database)
@@ -272,10 +234,10 @@ async def main() -> None:
             + (f", {server_per * 1000:.2f} ms executing on the server" if server_per else "")
             + f", {statements_per:.2f} statements"
         )
-    elapsed = statistics.median(r[0] for r in results)
-    db_per = statistics.median(r[1] for r in results)
+    elapsed = median_of(results, lambda r: r[0])
+    db_per = median_of(results, lambda r: r[1])
     servers = [r[2] for r in results if r[2] is not None]
-    statements_per = statistics.median(r[3] for r in results)
+    statements_per = median_of(results, lambda r: r[3])
     print(
         f"median of {args.runs}: {args.subs} subscriptions on {backend}, {args.shards} shard "
         f"processes, concurrency {args.concurrency} each, {args.latency_ms:g} ms per post: "

@@ -1,6 +1,6 @@
 """Sentiment benchmark: headlines/s and memory for the offline and the transformers backend.
 
-    .venv/bin/python bench/sentiment.py [--runs 3] [--skip-model] [--variant both|int8|fp32]
+    .venv/bin/python -m bench.sentiment [--runs 3] [--skip-model] [--variant both|int8|fp32]
 
 The transformers figures use a randomly initialised model with the default model's real
 architecture (nlptown/bert-base-multilingual-uncased-sentiment: BERT-base, 12 layers, 105,879
@@ -17,7 +17,6 @@ import argparse
 import csv
 import gc
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -26,9 +25,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import ROOT
+from bench._stats import peak_rss_mb, rss_mb
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sentiment"
+SHARED = ROOT.parent / "shared" / "data" / "sentiment"
 
 # config.json of nlptown/bert-base-multilingual-uncased-sentiment (BertForSequenceClassification).
 DEFAULT_MODEL_CONFIG = {
@@ -44,18 +44,6 @@ DEFAULT_MODEL_CONFIG = {
     "pad_token_id": 0,
     "id2label": {0: "1 star", 1: "2 stars", 2: "3 stars", 3: "4 stars", 4: "5 stars"},
 }
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def load_headlines() -> tuple[list[str], list[str]]:
@@ -102,29 +90,10 @@ def bench_lexicon(texts: list[str], languages: list[str], runs: int) -> None:
 
 
 def build_tokenizer(texts: list[str]) -> object:
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
-    from transformers import PreTrainedTokenizerFast
+    """Sub-words about as often as in the multilingual vocabulary: a small one (6,000)."""
+    from tests.sentiment.wordpiece import wordpiece_tokenizer
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = WordPieceTrainer(vocab_size=6000, special_tokens=specials, show_progress=False)
-    tok.train_from_iterator(texts, trainer)
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        special_tokens=[(t, tok.token_to_id(t)) for t in ("[CLS]", "[SEP]")],
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=512,
-    )
+    return wordpiece_tokenizer(texts, vocab_size=6000, model_max_length=512)
 
 
 def bench_transformers(
@@ -229,7 +198,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.variant == "both" and not args.skip_model:
         # One process per variant, so each RSS figure is that of a whole process.
-        cmd = [sys.executable, __file__, "--runs", str(args.runs)]
+        cmd = [sys.executable, "-m", "bench.sentiment", "--runs", str(args.runs)]
         first = True
         for variant in ("int8", "fp32"):
             for threads in sorted({args.threads, 1}, reverse=True):
