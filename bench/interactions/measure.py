@@ -1,0 +1,114 @@
+"""Where the loop's time goes: a stall watch (the 5 ms ticker plus a watchdog thread that
+samples the main thread's stack while the loop lags), and counts of the bot's warnings."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from bench import ROOT
+from bench._stats import LoopTicker
+
+
+@dataclass
+class Stall:
+    start: float
+    seconds: float = 0.0
+    samples: list[traceback.StackSummary] = field(default_factory=list)
+
+
+class StallWatch(LoopTicker):
+    """A 5 ms ticker on the loop (worst lateness) and a watchdog thread that samples the main
+    thread's stack every few ms while the ticker is late by more than `threshold`."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__(tick=0.005)
+        self.threshold = threshold
+        self.beat = time.perf_counter()
+        self.stalls: list[Stall] = []
+        self._open: Stall | None = None
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.profiling = False  # sample the main thread continuously (where the loop's time goes)
+        self.profile: collections.Counter[str] = collections.Counter()
+
+    def woke(self, now: float) -> None:
+        with self._lock:
+            self.beat = now
+            if self._open is not None:
+                self._open.seconds = now - self._open.start
+                self.stalls.append(self._open)
+                self._open = None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.002):
+            now = time.perf_counter()
+            stall = None
+            with self._lock:
+                if now - self.beat >= self.threshold + self.tick:
+                    if self._open is None:
+                        self._open = Stall(self.beat + self.tick)
+                    stall = self._open
+            if stall is None and not self.profiling:
+                continue
+            frame: FrameType | None = sys._current_frames().get(self._main or 0)
+            if frame is None:
+                continue
+            stack = traceback.extract_stack(frame)
+            if stall is not None:
+                stall.samples.append(stack)
+            if self.profiling:
+                self.profile[where(stack)] += 1
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._watch, name="stall-watchdog", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.max_lateness, self.stalls, self._open = 0.0, [], None
+            self.profile = collections.Counter()
+
+
+OWN_CODE = (str(ROOT / "bot"), str(ROOT / "cogs"))
+
+
+def where(stack: traceback.StackSummary) -> str:
+    """The innermost frame in our code, else the outermost library frame under the loop."""
+    inner = stack[-1]
+    if inner.name == "select" and inner.filename.endswith("selectors.py"):
+        return "(idle: waiting in select)"
+    ours = [f for f in stack if f.filename.startswith(OWN_CODE)]
+    if ours:
+        f = ours[-1]
+        return f"{Path(f.filename).relative_to(ROOT)}:{f.lineno} {f.name}"
+    calls = [f for f in stack if "site-packages" in f.filename or "/tests/" in f.filename]
+    f = calls[0] if calls else inner
+    return f"{'/'.join(Path(f.filename).parts[-2:])}:{f.lineno} {f.name}"
+
+
+class LogCounts(logging.Handler):
+    """Counts the bot's warnings and errors by logger and message (printed per run)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "voice will NOT be supported" not in str(record.msg):
+            self.counts[f"{record.levelname} {record.name}: {record.msg}"] += 1
+
+
+LOG_COUNTS = LogCounts()

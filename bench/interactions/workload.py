@@ -1,0 +1,157 @@
+"""The workload: feed sites in a child process (two generations of N feeds x M entries made
+from the bundled sample items), two Dutch and two English servers, and the interaction mix."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.feedserver import (
+    bare_link,
+    feed_language,
+    feed_path,
+    feed_url,
+    ports_of,
+    sample_entries,
+    serve_hosts,
+)
+from tests.fakediscord import Channel, FakeDiscord, Guild, Member
+from tests.fakediscord.records import InteractionHandle
+from tests.harness import ALICE, OWNER, rss
+
+# -- feeds -------------------------------------------------------------------------------------
+
+Item = tuple[str, str, str]  # (headline, link, body) as tests.harness.rss takes them
+
+
+def item_pools() -> dict[str, list[Item]]:
+    """Every item of the bundled sample feeds, by language (real headlines and summaries)."""
+    pools: dict[str, list[Item]] = {"en": [], "nl": []}
+    for lang, e in sample_entries():
+        pools[lang].append((e.title, bare_link(e.link), e.summary))
+    return pools
+
+
+def feed_documents(
+    n_feeds: int, n_entries: int, generation: int, pools: dict[str, list[Item]]
+) -> dict[str, bytes]:
+    """Each feed's RSS; a new generation re-publishes the items under new links."""
+    docs = {}
+    for n in range(n_feeds):
+        lang = feed_language(n)
+        pool = pools[lang]
+        items = [
+            (title, f"{link}-f{n}-g{generation}", body)
+            for title, link, body in (
+                pool[(n * 7 + i + generation * 13) % len(pool)] for i in range(n_entries)
+            )
+        ]
+        docs[feed_path(n)] = rss(f"Bench feed {n}", items, lang)
+    return docs
+
+
+def serve_feeds(generations: list[dict[str, bytes]], current: Any, ports: Any) -> None:
+    """Child process: threaded HTTP servers on 127.0.0.1-10 serving `generations[current]`."""
+    servers = serve_hosts(lambda path: generations[current.value].get(path))
+    ports.put(ports_of(servers))
+    threading.Event().wait()  # until the parent terminates us
+
+
+class FeedServers:
+    """The feed sites, in a child process: like remote sites, their work is not the bot's
+    (in threads of this process they would compete with the bot for the GIL)."""
+
+    def __init__(self, generations: list[dict[str, bytes]]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.current = ctx.Value("i", 0)
+        ports = ctx.Queue()
+        self.process = ctx.Process(
+            target=serve_feeds, args=(generations, self.current, ports), daemon=True
+        )
+        self.process.start()
+        self.ports: list[int] = ports.get(timeout=60)
+
+    def serve_generation(self, n: int) -> None:
+        self.current.value = n
+
+    def url(self, n: int) -> str:
+        return feed_url(n, self.ports)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.join(5)
+
+
+# -- Discord world and the mix -----------------------------------------------------------------
+
+
+def world() -> list[Guild]:
+    """Two Dutch and two English servers."""
+    guilds = []
+    for i, locale in enumerate(("nl", "en-US", "nl", "en-GB")):
+        guilds.append(
+            Guild(
+                id=(i + 1) << 22 | 1,
+                name=f"Crypto {locale} {i}",
+                owner_id=OWNER.id,
+                preferred_locale=locale,
+                channels=[Channel(2001 + i, "general")],
+                members=[Member(OWNER), Member(ALICE)],
+            )
+        )
+    return guilds
+
+
+@dataclass(frozen=True)
+class Ask:
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    focused: str | None = None  # set: an autocomplete request
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (autocomplete)" if self.focused else self.name
+
+
+# One cycle of 20: the weights are a guess at real use (news most, the chart rarely).
+MIX = [
+    Ask("news"),
+    Ask("news", {"coin": "BTC"}),
+    Ask("news", {"coin": "ETH", "hours": 48}),
+    Ask("news", {"language": "nl"}),
+    Ask("news", {"coin": "bt"}, focused="coin"),
+    Ask("news"),
+    Ask("sentiment"),
+    Ask("sentiment", {"coin": "BTC", "period": "7d"}),
+    Ask("sentiment", {"coin": "e"}, focused="coin"),
+    Ask("about"),
+    Ask("language show"),
+    Ask("feeds list"),
+    Ask("signal"),
+    Ask("news", {"coin": "SOL"}),
+    Ask("sentiment", {"period": "30d"}),
+    Ask("news", {"coin": "so"}, focused="coin"),
+    Ask("news", {"hours": 6}),
+    Ask("about"),
+    Ask("language show"),
+    Ask("news", {"coin": "XRP"}),
+]
+
+
+async def fire(fake: FakeDiscord, guild: Guild, ask: Ask) -> InteractionHandle:
+    channel = guild.channels[0].id
+    locale = guild.preferred_locale
+    if ask.focused:
+        return await fake.autocomplete(
+            guild.id, channel, ALICE, ask.name, ask.options, ask.focused, locale=locale
+        )
+    return await fake.slash(guild.id, channel, ALICE, ask.name, ask.options, locale=locale)
+
+
+async def finish(handle: InteractionHandle, ask: Ask) -> None:
+    """Until the user sees the final reply (the chart after a defer)."""
+    await handle.wait_response()  # DeadlineMissed as soon as the fake's deadline passes
+    if not ask.focused:
+        await handle.wait_final(timeout=30)
