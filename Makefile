@@ -35,6 +35,17 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+# Benchmarks print figures (minutes each at their default sizes; see docs/). Choose with
+# BENCHES and pass options with BENCH_ARGS, e.g. `make bench BENCHES=ingest BENCH_ARGS="--feeds 5"`.
+# bench.scale needs a database: `.ci/with-postgres make bench BENCHES=scale`.
+BENCHES ?= ingest digest sentiment interactions
+BENCH_ARGS ?=
+bench: $(STAMP)
+	@for name in $(BENCHES); do \
+		echo "== python -m bench.$$name $(BENCH_ARGS)"; \
+		$(BIN)/python -m bench.$$name $(BENCH_ARGS) || exit 1; \
+	done
+
 i18n-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -k ngettext:1,2 -k T -k locale_str -o locales/messages.pot .
 

@@ -44,7 +44,7 @@ def default_threads() -> int:
 
     The event loop, SQLite and feed parsing need a core too: on a 2-core machine two torch
     threads stall each other whenever another thread runs (OpenMP waits for the slowest),
-    and small batches then run 5-10x slower than on one thread (bench/sentiment.py).
+    and small batches then run 5-10x slower than on one thread (`python -m bench.sentiment`).
     """
     return max(1, min(4, (os.cpu_count() or 1) - 1))
 
