@@ -85,15 +85,22 @@ async def test_a_crash_at_any_step_neither_doubles_nor_loses_the_digest(
     assert report.delivered == 2 or crash is crash_after_record
 
 
-async def test_a_send_left_open_is_skipped_after_the_grace_window(
+async def crash_while_sending(
     db: Database, clock: Clock, discord: MemorySender, make_engine: EngineFactory
 ) -> None:
+    """Channel 10's digest is claimed at DUE, then the process dies before posting it."""
     await subscribe(db, clock, 10)
     flaky = FlakySender(discord)
     flaky.before_post.append(Crash())
     clock.now = DUE
     with pytest.raises(Crash):
         await make_engine(sender=flaky).run_due(DUE)
+
+
+async def test_a_send_left_open_is_skipped_after_the_grace_window(
+    db: Database, clock: Clock, discord: MemorySender, make_engine: EngineFactory
+) -> None:
+    await crash_while_sending(db, clock, discord, make_engine)
     clock.now = DUE + timedelta(hours=7)
     report = await make_engine().run_due(clock.now)
     assert report.skipped == 1 and discord.posts[10] == []
@@ -103,12 +110,7 @@ async def test_a_send_left_open_is_skipped_after_the_grace_window(
 async def test_an_in_flight_claim_is_not_taken_over_before_its_lease_ends(
     db: Database, clock: Clock, discord: MemorySender, make_engine: EngineFactory
 ) -> None:
-    await subscribe(db, clock, 10)
-    flaky = FlakySender(discord)
-    flaky.before_post.append(Crash())
-    clock.now = DUE
-    with pytest.raises(Crash):
-        await make_engine(sender=flaky).run_due(DUE)
+    await crash_while_sending(db, clock, discord, make_engine)
     other = make_engine()
     assert (await other.run_due(DUE + timedelta(seconds=30))).delivered == 0
     assert (await other.run_due(DUE + timedelta(minutes=3))).sent == 1
