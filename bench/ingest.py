@@ -21,16 +21,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from bench import feedserver
 from bench._stats import peak_rss_mb
-from bench.feedserver import (
-    bare_link,
-    feed_language,
-    feed_path,
-    feed_url,
-    ports_of,
-    sample_entries,
-    serve_hosts,
-)
 from bot.config import load_settings
 from bot.news.feeds import FeedSpec
 from bot.news.parse import RawEntry
@@ -40,7 +32,7 @@ from bot.runtime.services import open_services
 
 def item_pool() -> list[RawEntry]:
     """Every entry of every bundled sample feed (all dated)."""
-    return [entry for _language, entry in sample_entries()]
+    return [entry for _language, entry in feedserver.sample_entries()]
 
 
 def make_feed(n: int, entries: int, pool: list[RawEntry]) -> bytes:
@@ -49,7 +41,7 @@ def make_feed(n: int, entries: int, pool: list[RawEntry]) -> bytes:
         entry = pool[(n * 7 + i) % len(pool)]
         title, link, summary, published = entry.title, entry.link, entry.summary, entry.published
         assert published is not None
-        link = bare_link(link) + f"-f{n}"
+        link = feedserver.bare_link(link) + f"-f{n}"
         items.append(
             "<item>"
             f"<title>{escape(title)}</title>"
@@ -69,10 +61,13 @@ def make_feed(n: int, entries: int, pool: list[RawEntry]) -> bytes:
 
 async def run(n_feeds: int, n_entries: int) -> None:
     pool = item_pool()
-    documents = {feed_path(n): make_feed(n, n_entries, pool) for n in range(n_feeds)}
-    servers = serve_hosts(documents.get)
-    ports = ports_of(servers)
-    specs = [FeedSpec(f"Bench {n}", feed_url(n, ports), feed_language(n)) for n in range(n_feeds)]
+    documents = {feedserver.feed_path(n): make_feed(n, n_entries, pool) for n in range(n_feeds)}
+    servers = feedserver.serve_hosts(documents.get)
+    ports = feedserver.ports_of(servers)
+    specs = [
+        FeedSpec(f"Bench {n}", feedserver.feed_url(n, ports), feedserver.feed_language(n))
+        for n in range(n_feeds)
+    ]
     size = sum(len(d) for d in documents.values())
     with tempfile.TemporaryDirectory() as tmp:
         # The bench feeds are served on 127.0.0.x: the SSRF guard must let loopback through.

@@ -8,15 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.feedserver import (
-    bare_link,
-    feed_language,
-    feed_path,
-    feed_url,
-    ports_of,
-    sample_entries,
-    serve_hosts,
-)
+from bench import feedserver
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member
 from tests.fakediscord.records import InteractionHandle
 from tests.harness import ALICE, OWNER, rss
@@ -29,8 +21,8 @@ Item = tuple[str, str, str]  # (headline, link, body) as tests.harness.rss takes
 def item_pools() -> dict[str, list[Item]]:
     """Every item of the bundled sample feeds, by language (real headlines and summaries)."""
     pools: dict[str, list[Item]] = {"en": [], "nl": []}
-    for lang, e in sample_entries():
-        pools[lang].append((e.title, bare_link(e.link), e.summary))
+    for lang, e in feedserver.sample_entries():
+        pools[lang].append((e.title, feedserver.bare_link(e.link), e.summary))
     return pools
 
 
@@ -40,7 +32,7 @@ def feed_documents(
     """Each feed's RSS; a new generation re-publishes the items under new links."""
     docs = {}
     for n in range(n_feeds):
-        lang = feed_language(n)
+        lang = feedserver.feed_language(n)
         pool = pools[lang]
         items = [
             (title, f"{link}-f{n}-g{generation}", body)
@@ -48,14 +40,14 @@ def feed_documents(
                 pool[(n * 7 + i + generation * 13) % len(pool)] for i in range(n_entries)
             )
         ]
-        docs[feed_path(n)] = rss(f"Bench feed {n}", items, lang)
+        docs[feedserver.feed_path(n)] = rss(f"Bench feed {n}", items, lang)
     return docs
 
 
 def serve_feeds(generations: list[dict[str, bytes]], current: Any, ports: Any) -> None:
     """Child process: threaded HTTP servers on 127.0.0.1-10 serving `generations[current]`."""
-    servers = serve_hosts(lambda path: generations[current.value].get(path))
-    ports.put(ports_of(servers))
+    servers = feedserver.serve_hosts(lambda path: generations[current.value].get(path))
+    ports.put(feedserver.ports_of(servers))
     threading.Event().wait()  # until the parent terminates us
 
 
@@ -77,7 +69,7 @@ class FeedServers:
         self.current.value = n
 
     def url(self, n: int) -> str:
-        return feed_url(n, self.ports)
+        return feedserver.feed_url(n, self.ports)
 
     def close(self) -> None:
         self.process.terminate()
