@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,7 +72,8 @@ def parse_bytes(body: bytes, headers: Mapping[str, str] | None = None) -> Parsed
     # A newline before <?xml> (a common WordPress plugin bug) makes strict XML parsing fail
     # and feedparser fall back to its loose parser, which loses structure; strip it.
     body = body.lstrip(b" \t\r\n")
-    parsed = feedparser.parse(body, response_headers=dict(headers or {}))
+    # A stream, never bytes: feedparser opens bytes that look like a file path as a file.
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=dict(headers or {}))
     exc = parsed.get("bozo_exception")
     reason = f"{type(exc).__name__}: {exc}" if exc else None
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
