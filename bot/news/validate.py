@@ -20,6 +20,7 @@ from bot.news.clean import clean_title
 from bot.news.fetch import looks_like_feed
 from bot.news.langdetect import detect
 from bot.news.parse import FeedUnreadable, parse_feed
+from bot.news.parse_guard import REASONS as GUARD_REASONS
 
 MAX_REDIRECTS = 5
 
@@ -148,7 +149,8 @@ async def check_feed_url(
 
     `allow_private` lets self-hosters and tests on 127.0.0.1 through; `resolver` can be
     replaced in tests (the default uses the system resolver). `time_limit` (seconds) bounds
-    the whole check, redirects and a slowly trickling body included.
+    the whole check, redirects and a slowly trickling body included. The document is parsed
+    as the ingest pass will parse it: a document the parse guard refuses is "too_large".
     """
     try:
         async with asyncio.timeout(time_limit):
@@ -166,6 +168,8 @@ async def check_feed_url(
     try:
         parsed = await parse_feed(body, {"content-type": content_type, "content-location": final})
     except FeedUnreadable as exc:
+        if exc.reason in GUARD_REASONS:  # too big or too intricate to parse: say so
+            raise FeedUrlTooLarge(str(exc)) from None
         raise FeedUrlNotAFeed(exc.reason) from None
     declared = parsed.language.split("-")[0].lower()
     sample = ". ".join(clean_title(e.title) for e in parsed.entries[:20])

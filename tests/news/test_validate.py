@@ -138,6 +138,19 @@ async def test_bad_feeds_are_refused_with_a_reason(
     assert err.value.reason == reason
 
 
+async def test_a_document_the_parse_guard_refuses_is_too_large(fault_server: FaultServer) -> None:
+    fault_server.documents["deep.rss"] = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        b"<title>x</title><link>https://e.org/x</link>" + b"<b>" * 500 + b"</item></channel></rss>"
+    )
+    async with httpx.AsyncClient(timeout=5) as http:
+        with pytest.raises(FeedUrlError) as err:
+            await check_feed_url(
+                http, fault_server.url("/feed/deep.rss"), max_bytes=100_000, allow_private=True
+            )
+    assert err.value.reason == "too_large" and err.value.detail.startswith("too_deep")
+
+
 async def test_a_trickling_server_cannot_hold_the_check(fault_server: FaultServer) -> None:
     async with httpx.AsyncClient(timeout=5) as http:
         with pytest.raises(FeedUrlError) as err:
