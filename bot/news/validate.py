@@ -19,7 +19,7 @@ import httpx
 from bot.news.clean import clean_title
 from bot.news.fetch import looks_like_feed
 from bot.news.langdetect import detect
-from bot.news.parse import FeedUnreadable, parse_feed
+from bot.news.parse import DEFAULT_MAX_ENTRIES, FeedUnreadable, parse_feed
 from bot.news.parse_guard import REASONS as GUARD_REASONS
 
 MAX_REDIRECTS = 5
@@ -144,6 +144,7 @@ async def check_feed_url(
     allow_private: bool = False,
     resolver: Resolver = resolve,
     time_limit: float = 30.0,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> FeedCheck:
     """Fetch and parse `url` once; raise a FeedUrlError subclass saying why it cannot be added.
 
@@ -166,7 +167,11 @@ async def check_feed_url(
     if not looks_like_feed(body, content_type):
         raise FeedUrlNotAFeed(content_type or "unknown content")
     try:
-        parsed = await parse_feed(body, {"content-type": content_type, "content-location": final})
+        parsed = await parse_feed(
+            body,
+            {"content-type": content_type, "content-location": final},
+            max_entries=max_entries,
+        )
     except FeedUnreadable as exc:
         if exc.reason in GUARD_REASONS:  # too big or too intricate to parse: say so
             raise FeedUrlTooLarge(str(exc)) from None

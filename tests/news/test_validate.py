@@ -151,6 +151,18 @@ async def test_a_document_the_parse_guard_refuses_is_too_large(fault_server: Fau
     assert err.value.reason == "too_large" and err.value.detail.startswith("too_deep")
 
 
+async def test_the_check_counts_at_most_max_entries(fault_server: FaultServer) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        check = await check_feed_url(
+            http,
+            fault_server.url("/feed/decrypt_en_20251212.rss"),
+            max_bytes=100_000,
+            allow_private=True,
+            max_entries=10,
+        )
+    assert check.entry_count == 10
+
+
 async def test_a_trickling_server_cannot_hold_the_check(fault_server: FaultServer) -> None:
     async with httpx.AsyncClient(timeout=5) as http:
         with pytest.raises(FeedUrlError) as err:
