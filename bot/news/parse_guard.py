@@ -78,7 +78,7 @@ LOOSE_TEXT_FACTOR = 2.0
 
 @dataclass(frozen=True)
 class Limits:
-    max_bytes: int = 16_000_000  # refused outright, before any other work
+    max_bytes: int = 8_000_000  # refused outright, before any other work
     max_prolog_bytes: int = 64_000  # before the first element: XML declaration, DOCTYPE
     max_prolog_lines: int = 1_000
     max_depth: int = 100
