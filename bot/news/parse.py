@@ -109,6 +109,7 @@ def parse_document(
     # A stream, never bytes: feedparser opens bytes that look like a file path as a file.
     parsed = feedparser.parse(io.BytesIO(doc.body), response_headers=doc.headers)
     # The guard decoded the document already; restore what feedparser said about the raw one.
+    parsed["headers"] = dict(headers or {})
     parsed["encoding"] = doc.encoding
     if doc.encoding_error is not None and not parsed.get("bozo"):
         parsed["bozo"] = True

@@ -60,6 +60,7 @@ def same(a: feedparser.FeedParserDict, b: feedparser.FeedParserDict) -> None:
     exc_a, exc_b = a.get("bozo_exception"), b.get("bozo_exception")
     assert (type(exc_a), str(exc_a)) == (type(exc_b), str(exc_b))
     assert a.namespaces == b.namespaces
+    assert a.headers == b.headers
 
 
 # --- real feeds: exactly what feedparser alone makes of them ------------------------------
