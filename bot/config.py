@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     feeds_file: Path | None = None
     fetch_interval: int = Field(default=600, ge=60, le=86_400)
+    # Entries kept per feed document, the newest; a longer document is cut before parsing.
+    feed_max_entries: int = Field(default=200, ge=10, le=2_000)
     default_language: Literal["en", "nl"] = "en"
     default_timezone: str = "Europe/Amsterdam"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

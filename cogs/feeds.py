@@ -55,6 +55,7 @@ class FeedsCog(commands.Cog):
                 url.strip(),
                 max_bytes=services.settings.http_max_bytes,
                 allow_private=services.settings.feeds_allow_private,
+                max_entries=services.settings.feed_max_entries,
             )
         except FeedUrlError as exc:
             raise BadInput(feed_refusal(exc.reason)) from exc

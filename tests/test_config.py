@@ -15,6 +15,7 @@ def test_defaults_are_offline_friendly(tmp_path: Path, monkeypatch: pytest.Monke
     assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'cryptobot.db'}"
     assert settings.default_language == "en"
     assert settings.default_timezone == "Europe/Amsterdam"
+    assert settings.feed_max_entries == 200
 
 
 @pytest.mark.parametrize(
@@ -22,6 +23,8 @@ def test_defaults_are_offline_friendly(tmp_path: Path, monkeypatch: pytest.Monke
     [
         ("DEFAULT_TIMEZONE", "Mars/Olympus", "DEFAULT_TIMEZONE"),
         ("FETCH_INTERVAL", "5", "FETCH_INTERVAL"),
+        ("FEED_MAX_ENTRIES", "5", "FEED_MAX_ENTRIES"),
+        ("FEED_MAX_ENTRIES", "5000", "FEED_MAX_ENTRIES"),
         ("DEFAULT_LANGUAGE", "de", "DEFAULT_LANGUAGE"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL"),
     ],

@@ -74,10 +74,10 @@ class _Digest:
     warning: str | None
 
 
-def _digest(result: FetchResult, feed: Feed, now: datetime) -> _Digest:
+def _digest(result: FetchResult, feed: Feed, now: datetime, max_entries: int) -> _Digest:
     """Parse and normalise in one worker-thread call (both are CPU work)."""
     assert result.body is not None
-    parsed = parse_bytes(result.body, result.headers)
+    parsed = parse_bytes(result.body, result.headers, max_entries=max_entries)
     articles = normalize_entries(
         parsed.entries, source=feed.name, declared_language=feed.language, now=now
     )
@@ -147,7 +147,9 @@ async def ingest(
         digest = _Digest(0, [], None)
         if result.status is FetchStatus.OK:
             try:
-                digest = await run_pipeline_work(_digest, result, feed, now)
+                digest = await run_pipeline_work(
+                    _digest, result, feed, now, settings.feed_max_entries
+                )
             except FeedUnreadable as exc:
                 result = FetchResult(FetchStatus.FAILING, url=result.url, error=exc.reason)
         backlog = not state.initialized

@@ -17,7 +17,8 @@ import httpx
 from bot.news.clean import clean_title
 from bot.news.fetch import looks_like_feed
 from bot.news.langdetect import detect
-from bot.news.parse import FeedUnreadable, parse_feed
+from bot.news.parse import DEFAULT_MAX_ENTRIES, FeedUnreadable, parse_feed
+from bot.news.parse_cost import REASONS as GUARD_REASONS
 from bot.utils.http.addresses import AddressPolicy, is_public_address
 from bot.utils.http.body import read_body
 from bot.utils.http.errors import (
@@ -123,6 +124,7 @@ async def check_feed_url(
     resolver: Resolver | None = None,
     time_limit: float = 30.0,
     policy: AddressPolicy | None = None,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> FeedCheck:
     """Fetch and parse `url` once; raise a FeedUrlError subclass saying why it cannot be added.
 
@@ -131,7 +133,8 @@ async def check_feed_url(
     `allow_private` lets self-hosters (FEEDS_ALLOW_PRIVATE) through. `resolver` replaces the
     client's resolver (tests; None: the client's own). When either differs from the client's,
     the check runs on a short-lived client derived from it. `time_limit` (seconds) bounds the
-    whole check, redirects and a slowly trickling body included.
+    whole check, redirects and a slowly trickling body included. The document is parsed as
+    the ingest pass will parse it: a document the parse guard refuses is "too_large".
     """
     if not isinstance(http, FeedClient):
         raise TypeError("check_feed_url needs a FeedClient (bot.utils.http.make_feed_client)")
@@ -149,8 +152,14 @@ async def check_feed_url(
     if not looks_like_feed(body, content_type):
         raise FeedUrlNotAFeed(content_type or "unknown content")
     try:
-        parsed = await parse_feed(body, {"content-type": content_type, "content-location": final})
+        parsed = await parse_feed(
+            body,
+            {"content-type": content_type, "content-location": final},
+            max_entries=max_entries,
+        )
     except FeedUnreadable as exc:
+        if exc.reason in GUARD_REASONS:  # too big or too intricate to parse: say so
+            raise FeedUrlTooLarge(str(exc)) from None
         raise FeedUrlNotAFeed(exc.reason) from None
     declared = parsed.language.split("-")[0].lower()
     sample = ". ".join(clean_title(e.title) for e in parsed.entries[:20])

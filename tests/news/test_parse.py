@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -89,6 +90,13 @@ def test_not_a_feed_is_unreadable_with_a_reason(body: bytes) -> None:
     with pytest.raises(FeedUnreadable) as err:
         parse_bytes(body)
     assert err.value.reason.startswith("not a feed")
+
+
+def test_bytes_that_look_like_a_path_are_not_opened(tmp_path: Path) -> None:
+    feed = tmp_path / "local.rss"
+    feed.write_bytes(saved("theblock_en_20251212.rss"))
+    with pytest.raises(FeedUnreadable):  # feedparser would read the file given bytes
+        parse_bytes(str(feed).encode())
 
 
 async def test_parse_feed_runs_off_the_loop() -> None:

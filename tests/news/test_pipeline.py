@@ -13,7 +13,7 @@ from bot.config import Settings, load_settings
 from bot.news.feeds import FeedSpec
 from bot.news.fetch import Conditional, FetchResult, FetchStatus
 from bot.news.pipeline import ingest
-from bot.news.samples import FileFetcher, sample_feeds
+from bot.news.samples import SAMPLE_DIR, FileFetcher, sample_feeds
 from bot.news.tables import articles, feed_state, feeds, stories
 from bot.runtime.services import Services, open_services
 from tests.news.conftest import FEEDS, FaultServer, saved
@@ -247,6 +247,18 @@ async def test_entries_without_dates_get_the_first_seen_time(services: Services)
     assert all(r.published_at == NOW and r.date_estimated for r in rows)
     # Declared "en" but Portuguese text: the detector's confident answer wins for most.
     assert sum(r.language == "other" for r in rows) >= len(rows) // 2
+
+
+async def test_entries_per_document_are_capped_by_the_setting(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", feed_max_entries=10)
+    fetcher = FileFetcher({"https://decrypt.example/feed": SAMPLE_DIR / "decrypt_en_20251212.rss"})
+    feed = FeedSpec("Decrypt", "https://decrypt.example/feed", "en")
+    async with open_services(settings) as svc:
+        report = await ingest(svc, feeds=[feed], fetcher=fetcher, now=NOW)
+        assert (report.feeds[0].entries, report.feeds[0].new) == (10, 10)  # of 58, the newest
+        async with svc.db.connection() as conn:
+            oldest = await conn.scalar(sa.select(sa.func.min(articles.c.published_at)))
+    assert oldest is not None and oldest.replace(tzinfo=UTC) >= datetime(2025, 12, 11, tzinfo=UTC)
 
 
 async def test_cross_outlet_stories_on_the_samples(services: Services) -> None:

@@ -149,6 +149,33 @@ async def test_bad_feeds_are_refused_with_a_reason(
     assert err.value.reason == reason
 
 
+async def test_a_document_the_parse_guard_refuses_is_too_large(
+    http: FeedClient, fault_server: FaultServer
+) -> None:
+    fault_server.documents["deep.rss"] = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        b"<title>x</title><link>https://e.org/x</link>" + b"<b>" * 500 + b"</item></channel></rss>"
+    )
+    with pytest.raises(FeedUrlError) as err:
+        await check_feed_url(
+            http, fault_server.url("/feed/deep.rss"), max_bytes=100_000, allow_private=True
+        )
+    assert err.value.reason == "too_large" and err.value.detail.startswith("too_deep")
+
+
+async def test_the_check_counts_at_most_max_entries(
+    http: FeedClient, fault_server: FaultServer
+) -> None:
+    check = await check_feed_url(
+        http,
+        fault_server.url("/feed/decrypt_en_20251212.rss"),
+        max_bytes=100_000,
+        allow_private=True,
+        max_entries=10,
+    )
+    assert check.entry_count == 10
+
+
 async def test_a_trickling_server_cannot_hold_the_check(
     http: FeedClient, fault_server: FaultServer
 ) -> None:
