@@ -1,7 +1,7 @@
 """A server's feeds: the defaults (each can be switched off per server) plus its own additions.
 
 The pipeline fetches every enabled feed once, whoever added it; what a server sees is filtered
-by `active_feed_ids`.
+by `active_feed_ids` (outside a server: `default_feed_ids`).
 """
 
 from __future__ import annotations
@@ -60,6 +60,17 @@ async def list_guild_feeds(db: Database, guild_id: int) -> list[GuildFeed]:
 
 async def active_feed_ids(db: Database, guild_id: int) -> list[int]:
     return [f.id for f in await list_guild_feeds(db, guild_id) if f.active]
+
+
+async def default_feed_ids(db: Database) -> list[int]:
+    """The feeds read outside a server (DMs, the CLI): the enabled defaults, no server's own."""
+    query = (
+        sa.select(feeds.c.id)
+        .where(feeds.c.is_default.is_(True), feeds.c.enabled.is_(True))
+        .order_by(feeds.c.id)
+    )
+    async with db.connection() as conn:
+        return list((await conn.execute(query)).scalars())
 
 
 async def add_guild_feed(
