@@ -210,6 +210,7 @@ async def deliver_all(
         sender,
         composer,
         language_of=language_of,
+        feeds_of=services.reads.feed_ids,  # each server's feed set, looked up as the bot does
         policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
     )
     if freeze:

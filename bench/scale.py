@@ -41,6 +41,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from bot.compose.digest import DigestComposer
+from bot.compose.reads import Reads
 from bot.config import load_settings
 from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
 from bot.delivery.memory import MemorySender
@@ -55,6 +56,7 @@ from bot.sentiment.lexicon import LexiconBackend
 from bot.sentiment.store import score_pending
 from bot.shards import shard_scope
 from bot.storage import Database
+from bot.utils.cache import ReadCache
 
 ZONE = "Europe/Amsterdam"
 
@@ -218,11 +220,13 @@ async def worker(shard: int, shards: int, due: datetime, latency: float, concurr
 
     composer = DigestComposer(database, settings)
     await composer.signal_report(due)  # the market history load is a one-off; warm it
+    reads = Reads(database, ReadCache())  # each server's feed set, looked up as the bot does
     engine = DeliveryEngine(
         database,
         sender,
         composer,
         language_of=language_of,
+        feeds_of=reads.feed_ids,
         policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
         scope=shard_scope([shard], shards),
     )

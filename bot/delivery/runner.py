@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from bot.compose.digest import DigestComposer
 from bot.config import Settings
 from bot.delivery.alerts import recent_alert_events
-from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, LanguageOf
+from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, FeedsOf, LanguageOf
 from bot.delivery.messages import AlertEvent
 from bot.delivery.sender import Sender
 from bot.shards import Scope
@@ -32,6 +32,7 @@ def build_engine(
     sender: Sender,
     *,
     language_of: LanguageOf,
+    feeds_of: FeedsOf,
     scope: Scope | None = None,
 ) -> tuple[DeliveryEngine, DigestComposer]:
     """The engine and its composer (which also serves the signal report to alerts)."""
@@ -41,6 +42,7 @@ def build_engine(
         sender,
         composer,
         language_of=language_of,
+        feeds_of=feeds_of,
         policy=DeliveryPolicy.from_settings(settings),
         scope=scope,
     )
