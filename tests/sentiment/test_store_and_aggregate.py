@@ -50,7 +50,11 @@ async def add_articles(
         feed_id = (
             await conn.execute(
                 feeds.insert().values(
-                    url=f"https://example.test/{feed}", name=feed, language="en", created_at=NOW
+                    url=f"https://example.test/{feed}",
+                    name=feed,
+                    language="en",
+                    is_default=True,  # a configured feed: what the CLI reads
+                    created_at=NOW,
                 )
             )
         ).inserted_primary_key[0]
