@@ -29,6 +29,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from datetime import time as clock_time
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +47,7 @@ from bot.delivery.sender import Sender
 from bot.digest.schedule import next_run
 from bot.digest.tables import digest_subscriptions
 from bot.digest.text import render_digest_text
+from bot.guilds.feeds import feed_sets
 from bot.i18n import Language
 from bot.news.pipeline import ingest
 from bot.news.query import latest_article_time
@@ -210,7 +212,7 @@ async def deliver_all(
         sender,
         composer,
         language_of=language_of,
-        feeds_of=services.reads.feed_ids,  # each server's feed set, looked up as the bot does
+        feeds_of=partial(feed_sets, db),  # each server's feed set, looked up as the bot does
         policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
     )
     if freeze:

@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock_time
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,12 +42,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from bot.compose.digest import DigestComposer
-from bot.compose.reads import Reads
 from bot.config import load_settings
 from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
 from bot.delivery.memory import MemorySender
 from bot.digest.schedule import next_run
 from bot.digest.tables import digest_deliveries, digest_subscriptions
+from bot.guilds.feeds import feed_sets
 from bot.i18n import Language
 from bot.news.pipeline import ingest
 from bot.news.query import latest_article_time
@@ -56,7 +57,6 @@ from bot.sentiment.lexicon import LexiconBackend
 from bot.sentiment.store import score_pending
 from bot.shards import shard_scope
 from bot.storage import Database
-from bot.utils.cache import ReadCache
 
 ZONE = "Europe/Amsterdam"
 
@@ -220,13 +220,12 @@ async def worker(shard: int, shards: int, due: datetime, latency: float, concurr
 
     composer = DigestComposer(database, settings)
     await composer.signal_report(due)  # the market history load is a one-off; warm it
-    reads = Reads(database, ReadCache())  # each server's feed set, looked up as the bot does
     engine = DeliveryEngine(
         database,
         sender,
         composer,
         language_of=language_of,
-        feeds_of=reads.feed_ids,
+        feeds_of=partial(feed_sets, database),  # each server's feed set, as the bot does
         policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
         scope=shard_scope([shard], shards),
     )

@@ -79,7 +79,6 @@ class DigestCog(commands.Cog):
             self.bot.settings,
             DiscordSender(self.bot),
             language_of=self.language_of,
-            feeds_of=self.bot.services.reads.feed_ids,  # each server's digest from its feeds
             scope=delivery_scope(self.bot.settings),  # only this process's shards' guilds
         )
         interval = self.bot.settings.digest_tick_seconds

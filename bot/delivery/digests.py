@@ -1,8 +1,8 @@
 """Due digests: claimed in batches, composed once per (feed set, language) per tick, then sent.
 
-A server's digest is made from its own feed set (`feeds_of`, looked up per server like its
-language): servers reading the same feeds share one composition, a server with feeds of its
-own gets its own, and no server's feeds ever reach another server's digest.
+A server's digest is made from its own feed set (`feeds_of`, looked up for each batch of claims
+in one go; the language per server): servers reading the same feeds share one composition, a
+server with feeds of its own gets its own, and no server's feeds reach another server's digest.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 FeedSet = tuple[int, ...]
 Composer = Callable[[FeedSet, Language, datetime], Awaitable[Digest]]
 LanguageOf = Callable[[int], Awaitable[Language]]
-FeedsOf = Callable[[int], Awaitable[FeedSet]]
+# guild ids -> each one's feed set (bot.guilds.feeds.feed_sets: a few queries per batch).
+FeedsOf = Callable[[Collection[int]], Awaitable[Mapping[int, FeedSet]]]
 
 DIGEST = Kind("digest", digest_deliveries, digest_subscriptions, disable)
 _COMPOSE_RETRY = timedelta(minutes=1)
@@ -151,13 +152,15 @@ class DigestRounds:
     ) -> None:
         """Attach each claim's message (composed once per feed set and language) and start
         sending it."""
+        live = {c.guild_id for c in claims if now - c.run_at <= self.policy.grace}
+        feed_sets = await self._feeds_of(live) if live else {}
         for n, claim in enumerate(claims, 1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
             message = None
             if now - claim.run_at <= self.policy.grace:  # else only resolve what happened
-                feeds = await self._feeds_of(claim.guild_id)
-                composed = await tick.digest(feeds, await self._language_of(claim.guild_id))
+                language = await self._language_of(claim.guild_id)
+                composed = await tick.digest(feed_sets[claim.guild_id], language)
                 if composed is None:
                     retry_at = now + _COMPOSE_RETRY
                     await self._courier.release(DIGEST, claim, retry_at, "compose failed")

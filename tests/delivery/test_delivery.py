@@ -403,6 +403,7 @@ async def test_digest_composed_once_per_feed_set_and_language(
     clock.now = DUE
     assert (await engine.run_due(DUE)).sent == 5
     assert composer.keys == {(DEFAULT_FEEDS, "en"): 1, (own, "en"): 1, (DEFAULT_FEEDS, "nl"): 1}
+    assert make_engine.feed_lookups == [{100, 101, 102, 103, 104}]  # type: ignore[attr-defined]
     read = {
         p.channel_id: tuple(c.symbol for c in p.message.digest.coins)  # type: ignore[union-attr]
         for p in discord.all_posts()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -85,12 +85,14 @@ async def fresh_db(settings: Settings) -> AsyncIterator[Callable[[], Database]]:
 def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFactory:
     languages: dict[int, Language] = {}
     feed_sets: dict[int, FeedSet] = {}
+    lookups: list[set[int]] = []  # the guild ids of each feeds_of call
 
     async def language_of(guild_id: int) -> Language:
         return languages.get(guild_id, "en")
 
-    async def feeds_of(guild_id: int) -> FeedSet:
-        return feed_sets.get(guild_id, DEFAULT_FEEDS)
+    async def feeds_of(guild_ids: Collection[int]) -> dict[int, FeedSet]:
+        lookups.append(set(guild_ids))
+        return {g: feed_sets.get(g, DEFAULT_FEEDS) for g in guild_ids}
 
     def factory(
         *,
@@ -115,6 +117,7 @@ def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFact
 
     factory.languages = languages  # type: ignore[attr-defined]
     factory.feed_sets = feed_sets  # type: ignore[attr-defined]
+    factory.feed_lookups = lookups  # type: ignore[attr-defined]
     return factory
 
 
