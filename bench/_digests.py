@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from datetime import time as clock_time
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
 from bot.delivery.sender import Sender
 from bot.digest.schedule import next_run
 from bot.digest.tables import digest_subscriptions
+from bot.guilds.feeds import feed_sets
 from bot.i18n import Language
 from bot.news.pipeline import ingest
 from bot.news.query import latest_article_time
@@ -79,6 +81,7 @@ async def warm_engine(
         sender,
         composer,
         language_of=language_of,
+        feeds_of=partial(feed_sets, db),  # each server's feed set, looked up as the bot does
         policy=DeliveryPolicy(concurrency=concurrency, grace=timedelta(hours=6)),
         scope=scope,
     )

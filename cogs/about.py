@@ -17,7 +17,7 @@ class AboutCog(commands.Cog):
 
     @app_commands.command(name=T("about"), description=T("What this bot does and its sources"))
     async def about(self, interaction: discord.Interaction) -> None:
-        info = await self.bot.services.reads.about()
+        info = await self.bot.services.reads.about(interaction.guild_id)
         backend = await self.bot.services.sentiment_name()
         await interaction.response.send_message(embed=about_embed(info, backend), ephemeral=True)
 

@@ -16,7 +16,6 @@ from discord import app_commands
 from discord.app_commands import locale_str as T
 from discord.ext import commands
 
-from bot.compose.digest import compose_digest
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.runner import build_engine, delivery_loop
 from bot.digest import store
@@ -29,7 +28,7 @@ from bot.discord.sender import DiscordSender, missing_permission
 from bot.errors import BadInput
 from bot.i18n import N_, Language, _, current_language, fmt_date, fmt_time
 from bot.labels import permission_label
-from bot.market.report import build_signal_report
+from bot.market.report import SignalReport, build_signal_report
 from bot.shards import delivery_scope
 
 # A digest post needs these in its channel; a missing one is named in the refusal.
@@ -172,13 +171,17 @@ class DigestCog(commands.Cog):
     @digest.command(name=T("preview"), description=T("Show today's digest now, only to you"))
     async def preview(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        now = datetime.now(UTC)
-        digest = await compose_digest(
-            self.bot.services.db,
+        services = self.bot.services
+
+        async def signal(now: datetime) -> SignalReport | None:
+            return await build_signal_report(services.db, services.settings, now=now)
+
+        digest = await services.reads.digest(
+            interaction.guild_id,
             language=current_language.get(),
-            now=now,
-            signal=await build_signal_report(self.bot.services.db, self.bot.settings, now=now),
-            zone=parse_zone(self.bot.settings.default_timezone),
+            now=datetime.now(UTC),
+            signal=signal,
+            zone=parse_zone(services.settings.default_timezone),
         )
         await interaction.edit_original_response(
             embed=digest_embed(digest), allowed_mentions=NO_MENTIONS

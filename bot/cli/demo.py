@@ -22,6 +22,7 @@ from bot.cli.fetch import progress_line
 from bot.compose.digest import DigestComposer
 from bot.config import Settings
 from bot.digest.text import render_digest_text
+from bot.guilds.feeds import default_feed_ids
 from bot.i18n import N_, Language, _, use_language
 from bot.market.chart import render_chart
 from bot.market.report import SignalReport, build_signal_report
@@ -87,7 +88,8 @@ def digest_step(language: Language) -> Step:
     async def step(ctx: DemoContext) -> None:
         assert ctx.now is not None, "the ingest step sets the demo's clock"
         composer = DigestComposer(ctx.services.db, ctx.services.settings)
-        digest = await composer(language, ctx.now)
+        feeds = await default_feed_ids(ctx.services.db)  # as outside a server
+        digest = await composer(feeds, language, ctx.now)
         print(render_digest_text(digest))
         print()
 

@@ -1,6 +1,7 @@
 """`python -m bot digest [--lang nl|en] [--at ISO-TIME]`: today's digest in the terminal.
 
-Offline: it reads whatever the pipeline stored (plus the bundled market history). When
+Offline: it reads whatever the pipeline stored from the default feeds (the configured ones,
+as outside a server; never a server's own), plus the bundled market history. When
 nothing was published in the last 24 hours but older articles are stored (the bundled
 sample feeds, say), it shows the digest as of the newest article and says so.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from bot.compose.digest import WINDOW, DigestComposer
 from bot.config import Settings
 from bot.digest.text import render_digest_text
+from bot.guilds.feeds import default_feed_ids
 from bot.i18n import Language, _, fmt_datetime, use_language
 from bot.news.query import latest_article_time
 from bot.runtime.services import open_services
@@ -39,7 +41,8 @@ def _aware(text: str) -> datetime:
 async def _run(args: argparse.Namespace, settings: Settings, language: Language) -> int:
     async with open_services(settings) as services:
         now = args.at or datetime.now(UTC)
-        latest = await latest_article_time(services.db)
+        feeds = await default_feed_ids(services.db)
+        latest = await latest_article_time(services.db, feed_ids=feeds)
         if latest is None:
             print(_("No news stored yet: run `python -m bot fetch` or `python -m bot demo` first."))
             print()
@@ -53,7 +56,7 @@ async def _run(args: argparse.Namespace, settings: Settings, language: Language)
             )
             print()
             now = latest
-        digest = await DigestComposer(services.db, settings)(language, now)
+        digest = await DigestComposer(services.db, settings)(feeds, language, now)
     print(render_digest_text(digest))
     return 0
 

@@ -1,4 +1,7 @@
-"""`python -m bot news [--lang nl|en] [--coin BTC] [--hours 24]`: the top stories stored."""
+"""`python -m bot news [--lang nl|en] [--coin BTC] [--hours 24]`: the top stories stored.
+
+From the default feeds only (the configured ones that are enabled), as outside a server.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import Settings
+from bot.guilds.feeds import default_feed_ids
 from bot.i18n import Language, _, fmt_date, fmt_datetime, ngettext, use_language
 from bot.news.query import StoryView, latest_article_time, top_stories
 from bot.runtime.services import open_services
@@ -44,6 +48,7 @@ def format_stories(stories: list[StoryView]) -> str:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     async with open_services(settings) as services:
         now = datetime.now(UTC)
+        feeds = await default_feed_ids(services.db)
         stories = await top_stories(
             services.db,
             now=now,
@@ -51,8 +56,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             language=args.lang,
             coin=args.coin.upper() if args.coin else None,
             limit=args.limit,
+            feed_ids=feeds,
         )
-        latest = None if stories else await latest_article_time(services.db)
+        latest = None if stories else await latest_article_time(services.db, feed_ids=feeds)
     if stories:
         print(
             ngettext(

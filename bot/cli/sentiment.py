@@ -1,7 +1,8 @@
 """`python -m bot sentiment [--coin BTC] [--period 7d]`, `... sentiment score`, `... eval FILE`.
 
-The aggregate view is the default; `score` scores the stored articles that the configured
-backend has not scored yet; `eval` measures a backend on a labelled CSV.
+The aggregate view is the default (over the default feeds, as outside a server); `score`
+scores the stored articles that the configured backend has not scored yet; `eval` measures a
+backend on a labelled CSV.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.guilds.feeds import default_feed_ids
 from bot.i18n import Language, _, fmt_datetime, use_language
 from bot.runtime.services import open_services
 from bot.sentiment.aggregate import PERIODS, latest_scored_at, sentiment_summary
@@ -68,8 +70,15 @@ def _backend(args: argparse.Namespace, settings: Settings) -> SentimentBackend:
 
 async def _summary(args: argparse.Namespace, settings: Settings) -> int:
     async with open_services(settings) as services:
-        summary = await sentiment_summary(services.db, period=args.period, coin=args.coin)
-        latest = None if summary.current.articles else await latest_scored_at(services.db)
+        feeds = await default_feed_ids(services.db)
+        summary = await sentiment_summary(
+            services.db, period=args.period, coin=args.coin, feed_ids=feeds
+        )
+        latest = (
+            None
+            if summary.current.articles
+            else await latest_scored_at(services.db, feed_ids=feeds)
+        )
     print(format_summary(summary))
     if not summary.current.articles:
         if latest is None:

@@ -1,7 +1,8 @@
-"""/about: what the bot runs on and how fresh its data is."""
+"""/about: what the bot runs on and how fresh its data is (for the asking server's feeds)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,19 +24,26 @@ class AboutInfo:
     market_days: dict[str, date]
 
 
-async def about_info(db: Database) -> AboutInfo:
+async def about_info(db: Database, *, feed_ids: Collection[int]) -> AboutInfo:
+    """Feeds, articles and the newest article of the feed set `feed_ids` (a server's)."""
+    ids = list(feed_ids)
     async with db.connection() as conn:
         rows = await conn.execute(
             sa.select(feeds.c.language, sa.func.count())
-            .where(feeds.c.enabled.is_(True))
+            .where(feeds.c.enabled.is_(True), feeds.c.id.in_(ids))
             .group_by(feeds.c.language)
         )
         by_language = {language: int(n) for language, n in rows}
-        total = int(await conn.scalar(sa.select(sa.func.count()).select_from(articles)) or 0)
+        total = int(
+            await conn.scalar(
+                sa.select(sa.func.count()).select_from(articles).where(articles.c.feed_id.in_(ids))
+            )
+            or 0
+        )
     return AboutInfo(
         version=__version__,
         feeds_by_language=by_language,
         articles=total,
-        latest_article=await latest_article_time(db),
+        latest_article=await latest_article_time(db, feed_ids=ids),
         market_days=await latest_days(db),
     )

@@ -1,16 +1,18 @@
-"""Build the digest for one language from what the pipeline stored (no fetching).
+"""Build the digest for one feed set and language from what the pipeline stored (no fetching).
 
-Reads the news store (top stories, coin mentions), the sentiment scores and the market
-signal report. The selection rules are pure functions (`pick_stories`, `coin_moods`,
+Reads the news store (top stories, coin mentions) and the sentiment scores of the feed set's
+articles only (a server's feeds: its active defaults plus its own), and the market signal
+report. The selection rules are pure functions (`pick_stories`, `coin_moods`,
 `mood_from_summary`, `macro_from_report`) tested without a database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -173,11 +175,18 @@ def macro_from_report(report: SignalReport) -> Macro:
     )
 
 
-async def _coin_mentions(db: Database, now: datetime) -> list[tuple[int, str]]:
+async def coin_mentions(
+    db: Database, *, now: datetime, feed_ids: Collection[int]
+) -> list[tuple[int, str]]:
+    """(article, ticker) for every coin the feed set's articles of the last day name."""
     query = (
         sa.select(article_coins.c.article_id, article_coins.c.coin)
         .join(articles, articles.c.id == article_coins.c.article_id)
-        .where(articles.c.published_at > now - WINDOW, articles.c.published_at <= now)
+        .where(
+            articles.c.published_at > now - WINDOW,
+            articles.c.published_at <= now,
+            articles.c.feed_id.in_(list(feed_ids)),
+        )
     )
     async with db.connection() as conn:
         return [(a, c) for a, c in await conn.execute(query)]
@@ -205,27 +214,29 @@ _STORY_LEAN = 0.15
 async def compose_digest(
     db: Database,
     *,
+    feed_ids: Collection[int],
     language: Language,
     now: datetime,
     signal: SignalReport | None,
     zone: ZoneInfo | None = None,
 ) -> Digest:
-    """The digest for `language` as of `now` (the header date is `now`'s date in `zone`)."""
-    english = await top_stories(db, now=now, language="en", limit=STORIES * 2)
+    """The digest of the articles of `feed_ids` for `language` as of `now` (the header date
+    is `now`'s date in `zone`). Stories, coins and mood come from those feeds only."""
+    english = await top_stories(db, now=now, language="en", limit=STORIES * 2, feed_ids=feed_ids)
     local = (
         []
         if language == "en"
-        else await top_stories(db, now=now, language=language, limit=STORIES * 2)
+        else await top_stories(db, now=now, language=language, limit=STORIES * 2, feed_ids=feed_ids)
     )
     stories = pick_stories(local, english)
-    scored = await load_scored(db, since=now - 2 * WINDOW, until=now)
+    scored = await load_scored(db, since=now - 2 * WINDOW, until=now, feed_ids=feed_ids)
     summary = summarize(scored, period="24h", now=now)
     by_id = {s.article_id: s.score for s in scored}
     story_ids = [i for s in stories for i in s.article_ids if i not in by_id]
     if story_ids:  # older articles of a story may fall outside the 48-hour load
         extra = await sentiment_for_articles(db, story_ids)
         by_id.update({i: s.score for i, s in extra.items()})
-    mentions = await _coin_mentions(db, now)
+    mentions = await coin_mentions(db, now=now, feed_ids=feed_ids)
     day = now.astimezone(zone).date() if zone else now.date()
     return Digest(
         language=language,
@@ -239,7 +250,8 @@ async def compose_digest(
 
 
 class DigestComposer:
-    """The engine's `compose` callable: one signal report per tick, shared by languages.
+    """The engine's `compose` callable, (feed set, language, now) -> digest: one signal report
+    per tick, shared by every feed set and language.
 
     `signal` builds the report (e.g. `bot.market.report.build_signal_report`); a failure there
     leaves the macro section out rather than the whole digest.
@@ -258,6 +270,8 @@ class DigestComposer:
         self._signal = signal or self._default_signal(settings)
         self._ttl = signal_ttl
         self._cached: tuple[datetime, SignalReport | None] | None = None
+        # Feed sets compose concurrently in a tick: the first builds the report, the rest wait.
+        self._signal_lock = asyncio.Lock()
 
     def _default_signal(self, settings: Settings) -> SignalSource:
         async def build(now: datetime) -> SignalReport | None:
@@ -268,19 +282,23 @@ class DigestComposer:
         return build
 
     async def signal_report(self, now: datetime) -> SignalReport | None:
-        if self._cached and abs(now - self._cached[0]) < self._ttl:
-            return self._cached[1]
-        try:
-            report = await self._signal(now)
-        except Exception:
-            log.exception("digest: the signal report failed; leaving out the macro section")
-            report = None
-        self._cached = (now, report)
-        return report
+        async with self._signal_lock:
+            if self._cached and abs(now - self._cached[0]) < self._ttl:
+                return self._cached[1]
+            try:
+                report = await self._signal(now)
+            except Exception:
+                log.exception("digest: the signal report failed; leaving out the macro section")
+                report = None
+            self._cached = (now, report)
+            return report
 
-    async def __call__(self, language: Language, now: datetime) -> Digest:
+    async def __call__(
+        self, feed_ids: Collection[int], language: Language, now: datetime
+    ) -> Digest:
         return await compose_digest(
             self._db,
+            feed_ids=feed_ids,
             language=language,
             now=now,
             signal=await self.signal_report(now),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,9 +52,10 @@ async def news_brief(
     hours: int = 24,
     coin: str | None = None,
     language: str | None = None,
-    feed_ids: list[int] | None = None,
+    feed_ids: Collection[int],
     limit: int = 5,
 ) -> NewsBrief:
+    """The top stories of the articles of `feed_ids` (a server's feed set)."""
     stories = await top_stories(
         db, now=now, hours=hours, language=language, coin=coin, limit=limit, feed_ids=feed_ids
     )

@@ -3,16 +3,24 @@
 Two hundred people asking /news in the same second cost one query (see bot.utils.cache). Keys
 carry everything the answer depends on, so cogs never build them; the pipeline clears the
 cache after each pass and `/feeds` after a server's feed set changes.
+
+Tenancy: every answer is computed from the asking server's feed set (its active defaults plus
+its own feeds; outside a server, the enabled defaults) and keyed by that set, never by the
+server: servers reading the same feeds share an answer, and a server's own feeds reach no
+other server's answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.compose.about import AboutInfo, about_info
+from bot.compose.digest import SignalSource, compose_digest
 from bot.compose.news import NewsBrief, news_brief
-from bot.guilds.feeds import active_feed_ids
+from bot.digest.model import Digest
+from bot.guilds.feeds import active_feed_ids, default_feed_ids
 from bot.i18n import Language
 from bot.market.chart import render_chart
 from bot.market.report import SignalReport
@@ -32,13 +40,18 @@ class Reads:
         """Forget every answer: new articles, scores or a changed feed set."""
         self._cache.clear()
 
-    async def feed_ids(self, guild_id: int | None) -> list[int] | None:
-        """The feeds a server reads (None outside a server: every enabled default)."""
+    async def feed_ids(self, guild_id: int | None) -> tuple[int, ...]:
+        """The feed set a server reads, sorted: its active defaults and its own feeds.
+
+        Outside a server (None): the enabled defaults, never a feed a server added."""
+        return await self._cache.get(("feeds", guild_id), lambda: self._feed_set(guild_id))
+
+    async def _feed_set(self, guild_id: int | None) -> tuple[int, ...]:
         if guild_id is None:
-            return None
-        return await self._cache.get(
-            ("feeds", guild_id), lambda: active_feed_ids(self._db, guild_id)
-        )
+            ids = await default_feed_ids(self._db)
+        else:
+            ids = await active_feed_ids(self._db, guild_id)
+        return tuple(sorted(ids))
 
     async def news(
         self,
@@ -49,26 +62,50 @@ class Reads:
         coin: str | None,
         language: str | None,
     ) -> NewsBrief:
-        feed_ids = await self.feed_ids(guild_id)
-        key = ("news", hours, coin, language, tuple(feed_ids or ()))
+        feeds = await self.feed_ids(guild_id)
         return await self._cache.get(
-            key,
+            ("news", feeds, hours, coin, language),
             lambda: news_brief(
-                self._db, now=now, hours=hours, coin=coin, language=language, feed_ids=feed_ids
+                self._db, now=now, hours=hours, coin=coin, language=language, feed_ids=feeds
             ),
         )
 
     async def sentiment(
         self, guild_id: int | None, *, now: datetime, period: str, coin: str | None
     ) -> SentimentSummary:
+        feeds = await self.feed_ids(guild_id)
         return await self._cache.get(
-            ("sentiment", period, coin),
-            lambda: sentiment_summary(self._db, period=period, coin=coin, now=now),
+            ("sentiment", feeds, period, coin),
+            lambda: sentiment_summary(self._db, period=period, coin=coin, now=now, feed_ids=feeds),
         )
+
+    async def digest(
+        self,
+        guild_id: int | None,
+        *,
+        language: Language,
+        now: datetime,
+        signal: SignalSource,
+        zone: ZoneInfo,
+    ) -> Digest:
+        """Today's digest of the server's feed set (/digest preview); `signal(now)` builds the
+        market report."""
+        feeds = await self.feed_ids(guild_id)
+
+        async def compose() -> Digest:
+            report = await signal(now)
+            return await compose_digest(
+                self._db, feed_ids=feeds, language=language, now=now, signal=report, zone=zone
+            )
+
+        return await self._cache.get(("digest", feeds, language, zone.key), compose)
 
     async def coin_suggestions(self, guild_id: int | None, current: str) -> list[str]:
         """Most-mentioned coins first, matching ticker or name; Discord allows 25 choices."""
-        mentioned = await self._cache.get("known_coins", lambda: known_coins(self._db))
+        feeds = await self.feed_ids(guild_id)
+        mentioned = await self._cache.get(
+            ("known_coins", feeds), lambda: known_coins(self._db, feed_ids=feeds)
+        )
         ordered = mentioned + [t for t in COIN_NAMES if t not in mentioned]
         needle = current.strip().lower()
         hits = [
@@ -76,8 +113,9 @@ class Reads:
         ]
         return hits[:25]
 
-    async def about(self) -> AboutInfo:
-        return await self._cache.get("about", lambda: about_info(self._db))
+    async def about(self, guild_id: int | None) -> AboutInfo:
+        feeds = await self.feed_ids(guild_id)
+        return await self._cache.get(("about", feeds), lambda: about_info(self._db, feed_ids=feeds))
 
     async def signal_chart(self, report: SignalReport, language: Language) -> bytes:
         """One drawing per data version and language, shared by everyone asking meanwhile."""

@@ -1,11 +1,16 @@
-"""Due digests: claimed in batches, composed once per language per tick, then sent."""
+"""Due digests: claimed in batches, composed once per (feed set, language) per tick, then sent.
+
+A server's digest is made from its own feed set (`feeds_of`, looked up for each batch of claims
+in one go; the language per server): servers reading the same feeds share one composition, a
+server with feeds of its own gets its own, and no server's feeds reach another server's digest.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -25,8 +30,12 @@ from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
-Composer = Callable[[Language, datetime], Awaitable[Digest]]
+# A server's feed set: the ids of the feeds it reads, sorted (the key digests are shared by).
+FeedSet = tuple[int, ...]
+Composer = Callable[[FeedSet, Language, datetime], Awaitable[Digest]]
 LanguageOf = Callable[[int], Awaitable[Language]]
+# guild ids -> each one's feed set (bot.guilds.feeds.feed_sets: a few queries per batch).
+FeedsOf = Callable[[Collection[int]], Awaitable[Mapping[int, FeedSet]]]
 
 DIGEST = Kind("digest", digest_deliveries, digest_subscriptions, disable)
 _COMPOSE_RETRY = timedelta(minutes=1)
@@ -35,27 +44,28 @@ YIELD_EVERY = 100
 
 
 class _Tick:
-    """One `run_due` call's digests: composed on first need, once per language."""
+    """One `run_due` call's digests: composed on first need, once per (feed set, language)."""
 
     def __init__(self, compose: Composer, now: datetime, report: DeliveryReport) -> None:
         self._compose = compose
         self._now = now
         self._report = report
-        self._tasks: dict[Language, asyncio.Task[Digest | None]] = {}
+        self._tasks: dict[tuple[FeedSet, Language], asyncio.Task[Digest | None]] = {}
 
-    async def _build(self, language: Language) -> Digest | None:
+    async def _build(self, feeds: FeedSet, language: Language) -> Digest | None:
         try:
-            digest = await self._compose(language, self._now)
+            digest = await self._compose(feeds, language, self._now)
         except Exception:
-            log.exception("composing the %s digest failed", language)
+            log.exception("composing the %s digest of feeds %s failed", language, feeds)
             return None
         self._report.composed.append(language)
         return digest
 
-    async def digest(self, language: Language) -> Digest | None:
-        if language not in self._tasks:
-            self._tasks[language] = asyncio.create_task(self._build(language))
-        return await self._tasks[language]
+    async def digest(self, feeds: FeedSet, language: Language) -> Digest | None:
+        key = (tuple(sorted(feeds)), language)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.create_task(self._build(*key))
+        return await self._tasks[key]
 
 
 class DigestRounds:
@@ -67,6 +77,7 @@ class DigestRounds:
         courier: Courier,
         *,
         language_of: LanguageOf,
+        feeds_of: FeedsOf,
         scope: Scope | None,
         clock: Clock,
         compose: Composer,
@@ -76,6 +87,7 @@ class DigestRounds:
         self._courier = courier
         self.policy = courier.policy
         self._language_of = language_of
+        self._feeds_of = feeds_of
         self._scope = scope
         self._clock = clock
 
@@ -138,13 +150,17 @@ class DigestRounds:
         report: DeliveryReport,
         jobs: list[asyncio.Task[None]],
     ) -> None:
-        """Attach each claim's message (composed once per language) and start sending it."""
+        """Attach each claim's message (composed once per feed set and language) and start
+        sending it."""
+        live = {c.guild_id for c in claims if now - c.run_at <= self.policy.grace}
+        feed_sets = await self._feeds_of(live) if live else {}
         for n, claim in enumerate(claims, 1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
             message = None
             if now - claim.run_at <= self.policy.grace:  # else only resolve what happened
-                composed = await tick.digest(await self._language_of(claim.guild_id))
+                language = await self._language_of(claim.guild_id)
+                composed = await tick.digest(feed_sets[claim.guild_id], language)
                 if composed is None:
                     retry_at = now + _COMPOSE_RETRY
                     await self._courier.release(DIGEST, claim, retry_at, "compose failed")

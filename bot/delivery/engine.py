@@ -17,7 +17,8 @@ created by the claim. The order of steps, and what a restart finds after a crash
 429/5xx are retried in-process with exponential backoff while the lease lasts, then handed
 back as 'pending' for a later tick; attempts are bounded. A deleted channel or a lost
 permission disables the subscription with the reason. Deliveries due together go out
-concurrently under a semaphore; the digest is composed once per language per tick.
+concurrently under a semaphore; the digest is composed once per (feed set, language) per tick,
+each server's from its own feed set (`feeds_of`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from datetime import datetime
 
 from bot.delivery.alert_rounds import AlertRounds
 from bot.delivery.courier import Clock, Courier, Sleep, utcnow
-from bot.delivery.digests import Composer, DigestRounds, LanguageOf
+from bot.delivery.digests import Composer, DigestRounds, FeedSet, FeedsOf, LanguageOf
 from bot.delivery.ledger import SENDING
 from bot.delivery.messages import AlertEvent
 from bot.delivery.policy import DeliveryPolicy, DeliveryReport
@@ -47,6 +48,7 @@ class DeliveryEngine:
         compose: Composer,
         *,
         language_of: LanguageOf,
+        feeds_of: FeedsOf,
         policy: DeliveryPolicy | None = None,
         clock: Clock = utcnow,
         sleep: Sleep = asyncio.sleep,
@@ -58,7 +60,13 @@ class DeliveryEngine:
         now = self._now
         courier = Courier(db, sender, self.policy, clock=now, sleep=sleep)
         self._digests = DigestRounds(
-            db, courier, language_of=language_of, scope=scope, clock=now, compose=compose
+            db,
+            courier,
+            language_of=language_of,
+            feeds_of=feeds_of,
+            scope=scope,
+            clock=now,
+            compose=compose,
         )
         self._alerts = AlertRounds(db, courier, language_of=language_of, scope=scope, clock=now)
 
@@ -85,5 +93,7 @@ __all__ = [
     "DeliveryEngine",
     "DeliveryPolicy",
     "DeliveryReport",
+    "FeedSet",
+    "FeedsOf",
     "LanguageOf",
 ]

@@ -51,7 +51,8 @@ class DeliveryReport:
     failed: int = 0
     skipped: int = 0  # missed days and resolutions past the grace window
     disabled: list[int] = field(default_factory=list)  # subscription ids switched off
-    composed: list[str] = field(default_factory=list)  # languages composed this tick
+    # The language of each digest composed this tick (once per feed set and language).
+    composed: list[str] = field(default_factory=list)
     message_ids: list[int] = field(default_factory=list)
 
     @property

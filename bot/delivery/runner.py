@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 
 from bot.compose.digest import DigestComposer
 from bot.config import Settings
 from bot.delivery.alerts import recent_alert_events
-from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, LanguageOf
+from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, FeedSet, LanguageOf
 from bot.delivery.messages import AlertEvent
 from bot.delivery.sender import Sender
+from bot.guilds.feeds import feed_sets
 from bot.shards import Scope
 from bot.storage import Database
 
@@ -34,13 +35,19 @@ def build_engine(
     language_of: LanguageOf,
     scope: Scope | None = None,
 ) -> tuple[DeliveryEngine, DigestComposer]:
-    """The engine and its composer (which also serves the signal report to alerts)."""
+    """The engine and its composer (which also serves the signal report to alerts); each
+    server's digest is composed from its own feed set (`feed_sets`, read fresh per batch)."""
     composer = DigestComposer(db, settings)
+
+    async def feeds_of(guild_ids: Collection[int]) -> dict[int, FeedSet]:
+        return await feed_sets(db, guild_ids)
+
     engine = DeliveryEngine(
         db,
         sender,
         composer,
         language_of=language_of,
+        feeds_of=feeds_of,
         policy=DeliveryPolicy.from_settings(settings),
         scope=scope,
     )

@@ -1,11 +1,12 @@
 """A server's feeds: the defaults (each can be switched off per server) plus its own additions.
 
 The pipeline fetches every enabled feed once, whoever added it; what a server sees is filtered
-by `active_feed_ids`.
+by `active_feed_ids` (outside a server: `default_feed_ids`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -60,6 +61,39 @@ async def list_guild_feeds(db: Database, guild_id: int) -> list[GuildFeed]:
 
 async def active_feed_ids(db: Database, guild_id: int) -> list[int]:
     return [f.id for f in await list_guild_feeds(db, guild_id) if f.active]
+
+
+async def default_feed_ids(db: Database) -> list[int]:
+    """The feeds read outside a server (DMs, the CLI): the enabled defaults, no server's own."""
+    query = (
+        sa.select(feeds.c.id)
+        .where(feeds.c.is_default.is_(True), feeds.c.enabled.is_(True))
+        .order_by(feeds.c.id)
+    )
+    async with db.connection() as conn:
+        return list((await conn.execute(query)).scalars())
+
+
+async def feed_sets(db: Database, guild_ids: Collection[int]) -> dict[int, tuple[int, ...]]:
+    """Each server's active feed ids, sorted (as `active_feed_ids`), in a few queries however
+    many servers: for the digest engine, which needs hundreds at once."""
+    defaults = set(await default_feed_ids(db))
+    sets = {g: set(defaults) for g in guild_ids}
+    wanted = list(sets)
+    async with db.connection() as conn:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            own = sa.select(guild_feeds.c.guild_id, guild_feeds.c.feed_id).where(
+                guild_feeds.c.guild_id.in_(chunk)
+            )
+            for guild_id, feed_id in await conn.execute(own):
+                sets[guild_id].add(feed_id)
+            off = sa.select(guild_disabled_feeds.c.guild_id, guild_disabled_feeds.c.feed_id).where(
+                guild_disabled_feeds.c.guild_id.in_(chunk)
+            )
+            for guild_id, feed_id in await conn.execute(off):
+                sets[guild_id].discard(feed_id)
+    return {g: tuple(sorted(ids)) for g, ids in sets.items()}
 
 
 async def add_guild_feed(

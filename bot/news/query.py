@@ -1,8 +1,13 @@
-"""Read side for commands and digests: top stories, known coins, the newest article time."""
+"""Read side for commands and digests: top stories, known coins, the newest article time.
+
+Every read takes `feed_ids`, the feeds whose articles it may use (a server's feed set, or the
+defaults outside a server); None reads every feed, for tools that look at the whole store.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +62,7 @@ async def top_stories(
     language: str | None = None,
     coin: str | None = None,
     limit: int = 5,
-    feed_ids: list[int] | None = None,
+    feed_ids: Collection[int] | None = None,
 ) -> list[StoryView]:
     """Stories with articles in the last `hours`, most distinct sources first, then newest.
 
@@ -82,7 +87,7 @@ async def top_stories(
     if language:
         query = query.where(articles.c.language == language)
     if feed_ids is not None:
-        query = query.where(articles.c.feed_id.in_(feed_ids))
+        query = query.where(articles.c.feed_id.in_(list(feed_ids)))
     async with db.connection() as conn:
         rows = (await conn.execute(query)).all()
         ids = [r.id for r in rows]
@@ -107,21 +112,30 @@ async def top_stories(
     return views[:limit]
 
 
-async def known_coins(db: Database) -> list[str]:
-    """Tickers seen in stored articles, most mentioned first (for autocomplete)."""
+async def known_coins(db: Database, *, feed_ids: Collection[int] | None = None) -> list[str]:
+    """Tickers seen in stored articles (of `feed_ids`), most mentioned first (autocomplete)."""
     count = sa.func.count().label("n")
     query = (
         sa.select(article_coins.c.coin, count)
         .group_by(article_coins.c.coin)
         .order_by(count.desc(), article_coins.c.coin)
     )
+    if feed_ids is not None:
+        query = query.join(articles, articles.c.id == article_coins.c.article_id).where(
+            articles.c.feed_id.in_(list(feed_ids))
+        )
     async with db.connection() as conn:
         return [row.coin for row in await conn.execute(query)]
 
 
-async def latest_article_time(db: Database) -> datetime | None:
+async def latest_article_time(
+    db: Database, *, feed_ids: Collection[int] | None = None
+) -> datetime | None:
+    query = sa.select(sa.func.max(articles.c.published_at))
+    if feed_ids is not None:
+        query = query.where(articles.c.feed_id.in_(list(feed_ids)))
     async with db.connection() as conn:
-        value = await conn.scalar(sa.select(sa.func.max(articles.c.published_at)))
+        value = await conn.scalar(query)
     if value is None:
         return None
     # An aggregate loses the column type on SQLite: restore the UTC datetime.

@@ -2,12 +2,13 @@
 
 `summarize` is pure (scores in, numbers out, `now` given); `sentiment_summary` loads the
 latest score of each article published in the current and the previous period and calls it.
+`feed_ids` limits the articles to those feeds (a server's feed set); None reads every feed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -101,6 +102,7 @@ async def load_scored(
     until: datetime,
     coin: str | None = None,
     prefer: tuple[str, str] | None = None,
+    feed_ids: Collection[int] | None = None,
 ) -> list[ScoredArticle]:
     """One score per article published in (since, until]: `prefer`'s if any, else the latest."""
     query = (
@@ -123,6 +125,8 @@ async def load_scored(
                 article_coins.c.coin == coin.upper(),
             )
         )
+    if feed_ids is not None:
+        query = query.where(articles.c.feed_id.in_(list(feed_ids)))
     best: dict[int, tuple[tuple[bool, datetime], ScoredArticle]] = {}
     async with db.connection() as conn:
         for row in await conn.execute(query):
@@ -143,18 +147,25 @@ async def sentiment_summary(
     coin: str | None = None,
     now: datetime | None = None,
     prefer: tuple[str, str] | None = None,
+    feed_ids: Collection[int] | None = None,
 ) -> SentimentSummary:
     now = now or datetime.now(UTC)
     length = period_length(period)
-    scored = await load_scored(db, since=now - 2 * length, until=now, coin=coin, prefer=prefer)
+    scored = await load_scored(
+        db, since=now - 2 * length, until=now, coin=coin, prefer=prefer, feed_ids=feed_ids
+    )
     return summarize(scored, period=period, now=now, coin=coin.upper() if coin else None)
 
 
-async def latest_scored_at(db: Database) -> datetime | None:
+async def latest_scored_at(
+    db: Database, *, feed_ids: Collection[int] | None = None
+) -> datetime | None:
     """When the newest article with a score was published (to explain an empty period)."""
     query = sa.select(sa.func.max(articles.c.published_at)).where(
         sa.exists().where(article_sentiment.c.article_id == articles.c.id)
     )
+    if feed_ids is not None:
+        query = query.where(articles.c.feed_id.in_(list(feed_ids)))
     async with db.connection() as conn:
         value = await conn.scalar(query)
     if isinstance(value, str):  # SQLite hands aggregates back as text

@@ -5,14 +5,18 @@ shards. Crashes, retries and lost channels are in test_recovery.py."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from bot.delivery.engine import FeedSet
 from bot.delivery.memory import MemorySender
 from bot.delivery.messages import AlertMessage, DigestMessage
+from bot.digest.model import CoinMood, Digest
+from bot.i18n import Language
 from bot.storage import Database
 from tests.delivery.support import DUE, FlakySender, rows, subscribe
-from tests.digest.conftest import TODAY, Clock, Composer, EngineFactory
+from tests.digest.conftest import DEFAULT_FEEDS, TODAY, Clock, Composer, EngineFactory
 
 
 async def test_due_digest_is_sent_once_and_recorded(
@@ -148,3 +152,40 @@ async def test_shard_scopes_split_the_guilds_between_processes(
         sent.append(sorted(p.message.guild_id for p in posts))
         assert report.sent == 3
     assert sent == [guilds[0::2], guilds[1::2]]
+
+
+async def test_digest_composed_once_per_feed_set_and_language(
+    db: Database, clock: Clock, discord: MemorySender, make_engine: EngineFactory
+) -> None:
+    """Servers reading the same feeds share a digest; a server with feeds of its own gets one
+    made from exactly its feeds, and nobody else gets that one."""
+
+    class FeedsComposer(Composer):
+        async def __call__(self, feeds: FeedSet, language: Language, now: datetime) -> Digest:
+            digest = await super().__call__(feeds, language, now)
+            coins = tuple(CoinMood(f"F{f}", 1, None, None) for f in feeds)  # which feeds it read
+            return dataclasses.replace(digest, coins=coins)
+
+    own: FeedSet = (1, 2, 9)  # the defaults plus a feed of its own
+    for guild in (100, 101, 102, 103, 104):
+        await subscribe(db, clock, channel=guild, guild=guild)
+    composer = FeedsComposer()
+    engine = make_engine(composer=composer)
+    make_engine.feed_sets[102] = own  # type: ignore[attr-defined]
+    make_engine.feed_sets[103] = (2, 1)  # the same set in another order: shared
+    make_engine.languages[104] = "nl"  # type: ignore[attr-defined]
+    clock.now = DUE
+    assert (await engine.run_due(DUE)).sent == 5
+    assert composer.keys == {(DEFAULT_FEEDS, "en"): 1, (own, "en"): 1, (DEFAULT_FEEDS, "nl"): 1}
+    assert make_engine.feed_lookups == [{100, 101, 102, 103, 104}]  # type: ignore[attr-defined]
+    read = {
+        p.channel_id: tuple(c.symbol for c in p.message.digest.coins)  # type: ignore[union-attr]
+        for p in discord.all_posts()
+    }
+    assert read == {
+        100: ("F1", "F2"),
+        101: ("F1", "F2"),
+        102: ("F1", "F2", "F9"),
+        103: ("F1", "F2"),
+        104: ("F1", "F2"),
+    }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bot.config import Settings
-from bot.delivery.engine import DeliveryEngine, DeliveryPolicy
+from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, FeedSet
 from bot.delivery.memory import MemorySender
 from bot.digest.model import Digest, Mood
 from bot.i18n import Language
@@ -30,13 +30,15 @@ class Clock:
 
 
 class Composer:
-    """Stands in for compose.py: counts calls per language."""
+    """Stands in for compose.py: counts calls per language and per (feed set, language)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.keys: Counter[tuple[FeedSet, str]] = Counter()
 
-    async def __call__(self, language: Language, now: datetime) -> Digest:
+    async def __call__(self, feeds: FeedSet, language: Language, now: datetime) -> Digest:
         self.calls[language] += 1
+        self.keys[(feeds, language)] += 1
         mood = Mood(score=None, previous=None, articles=0, label=None)
         return Digest(language, now.date(), now, mood, (), (), None)
 
@@ -61,6 +63,7 @@ def discord(clock: Clock) -> MemorySender:
 
 
 EngineFactory = Callable[..., DeliveryEngine]
+DEFAULT_FEEDS: FeedSet = (1, 2)  # every server's feed set unless a test gives it another
 
 
 @pytest.fixture
@@ -81,9 +84,15 @@ async def fresh_db(settings: Settings) -> AsyncIterator[Callable[[], Database]]:
 @pytest.fixture
 def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFactory:
     languages: dict[int, Language] = {}
+    feed_sets: dict[int, FeedSet] = {}
+    lookups: list[set[int]] = []  # the guild ids of each feeds_of call
 
     async def language_of(guild_id: int) -> Language:
         return languages.get(guild_id, "en")
+
+    async def feeds_of(guild_ids: Collection[int]) -> dict[int, FeedSet]:
+        lookups.append(set(guild_ids))
+        return {g: feed_sets.get(g, DEFAULT_FEEDS) for g in guild_ids}
 
     def factory(
         *,
@@ -99,6 +108,7 @@ def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFact
             sender or discord,  # type: ignore[arg-type]
             composer or Composer(),
             language_of=language_of,
+            feeds_of=feeds_of,
             policy=DeliveryPolicy(**policy),  # type: ignore[arg-type]
             clock=clock,
             sleep=sleep or Sleeps(),
@@ -106,6 +116,8 @@ def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFact
         )
 
     factory.languages = languages  # type: ignore[attr-defined]
+    factory.feed_sets = feed_sets  # type: ignore[attr-defined]
+    factory.feed_lookups = lookups  # type: ignore[attr-defined]
     return factory
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot.compose.digest import coin_moods, compose_digest, lean, pick_stories
+from bot.compose.digest import coin_mentions, coin_moods, compose_digest, lean, pick_stories
 from bot.digest.model import Digest, Macro
 from bot.digest.text import render_digest_text
 from bot.news.query import StoryView
@@ -83,7 +83,8 @@ def test_coin_moods_rank_by_mentions_and_average_scored_articles() -> None:
     assert lean(None) is None and lean(0.05) == "neutral"
 
 
-async def seed(db: Database) -> None:
+async def seed(db: Database) -> dict[str, int]:
+    """Three outlets' stories of the last two days, scored; returns feed name -> id."""
     async with db.begin() as conn:
         feed_ids = {}
         for name, lang in (("Newsbit", "nl"), ("CoinDesk", "en"), ("Decrypt", "en")):
@@ -149,6 +150,75 @@ async def seed(db: Database) -> None:
                         scored_at=when,
                     )
                 )
+    return feed_ids
+
+
+PHISH = "@everyone Claim your free ETH airdrop at wallet-verify.example"
+
+
+async def seed_hostile(db: Database, story_of: str) -> list[int]:
+    """One server's own feeds: three outlets carrying one phishing headline (more sources than
+    any real story, very bullish, about a coin nobody else names) and a rewrite of a real
+    story's headline published before the real one. Returns the hostile feeds' ids."""
+    ids = []
+    async with db.begin() as conn:
+        real_story = (
+            await conn.execute(sa.select(stories.c.id).where(stories.c.title == story_of))
+        ).scalar_one()
+        phish_story = (
+            await conn.execute(
+                sa.insert(stories).values(
+                    title=PHISH, language="en", signature="p", first_seen_at=NOW, last_seen_at=NOW
+                )
+            )
+        ).inserted_primary_key[0]
+        for n in range(3):
+            fid = (
+                await conn.execute(
+                    sa.insert(feeds).values(
+                        url=f"https://phish{n}.example/rss",
+                        name=f"Phish {n}",
+                        language="en",
+                        is_default=False,
+                        created_at=NOW,
+                    )
+                )
+            ).inserted_primary_key[0]
+            ids.append(fid)
+            items = [(phish_story, PHISH, 1)]
+            if n == 0:  # the same story as a real one, reported "first", under its own title
+                items.append((real_story, f"{story_of}: claim yours at wallet-verify.example", 9))
+            for k, (sid, title, hours_ago) in enumerate(items):
+                when = NOW - timedelta(hours=hours_ago)
+                aid = (
+                    await conn.execute(
+                        sa.insert(articles).values(
+                            feed_id=fid,
+                            story_id=sid,
+                            guid=f"p{n}-{k}",
+                            link=f"https://wallet-verify.example/{n}/{k}",
+                            title=title,
+                            summary=title,
+                            language="en",
+                            source=f"Phish {n}",
+                            published_at=when,
+                            fetched_at=when,
+                        )
+                    )
+                ).inserted_primary_key[0]
+                await conn.execute(sa.insert(article_coins).values(article_id=aid, coin="PEPE"))
+                await conn.execute(
+                    sa.insert(article_sentiment).values(
+                        article_id=aid,
+                        backend="lexicon",
+                        model="lexicon-v1",
+                        label="bullish",
+                        score=0.9,
+                        confidence=0.9,
+                        scored_at=when,
+                    )
+                )
+    return ids
 
 
 MACRO = Macro(
@@ -170,9 +240,14 @@ MACRO = Macro(
 
 
 async def test_compose_digest_from_stored_news_and_scores(db: Database) -> None:
-    await seed(db)
+    feed_ids = await seed(db)
     digest = await compose_digest(
-        db, language="nl", now=NOW, signal=None, zone=ZoneInfo("Europe/Amsterdam")
+        db,
+        feed_ids=list(feed_ids.values()),
+        language="nl",
+        now=NOW,
+        signal=None,
+        zone=ZoneInfo("Europe/Amsterdam"),
     )
     assert digest.day == date(2026, 11, 24)
     assert digest.stories[0].title.startswith("Bitcoin koers")  # Dutch first
@@ -189,6 +264,41 @@ async def test_compose_digest_from_stored_news_and_scores(db: Database) -> None:
     assert digest.mood.basis == (("lexicon", "lexicon-v1", 4),)
     assert [(c.symbol, c.mentions) for c in digest.coins][:2] == [("BTC", 2), ("ETH", 2)]
     assert "DOGE" not in {c.symbol for c in digest.coins}
+
+
+async def test_compose_digest_reads_only_the_feed_set(db: Database) -> None:
+    """Another server's feeds change nothing: stories, sources, coins and mood are the same
+    as without them; the server that added them sees them."""
+    ours = list((await seed(db)).values())
+    clean = await compose_digest(db, feed_ids=ours, language="en", now=NOW, signal=None)
+    theirs = await seed_hostile(db, story_of="ETF inflows lift ether")
+
+    digest = await compose_digest(db, feed_ids=ours, language="en", now=NOW, signal=None)
+    assert digest == clean
+    shown = render_digest_text(digest)
+    assert "wallet-verify" not in shown and "@everyone" not in shown and "Phish" not in shown
+    etf = next(s for s in digest.stories if s.title.startswith("ETF"))
+    assert etf.title == "ETF inflows lift ether" and set(etf.sources) == {"CoinDesk", "Decrypt"}
+    assert "PEPE" not in {c.symbol for c in digest.coins}
+    assert digest.mood.articles == 4  # the day's four articles, none of the phishing ones
+
+    hostile = await compose_digest(
+        db, feed_ids=[*ours, *theirs], language="en", now=NOW, signal=None
+    )
+    assert hostile.stories[0].title == PHISH  # three outlets: it would top every digest
+    assert hostile.coins[0].symbol == "PEPE"
+    assert hostile.mood.articles == 8
+
+    nothing = await compose_digest(db, feed_ids=[], language="nl", now=NOW, signal=None)
+    assert nothing.is_empty and nothing.coins == () and nothing.mood.articles == 0
+
+
+async def test_coin_mentions_of_the_feed_set_only(db: Database) -> None:
+    ours = list((await seed(db)).values())
+    theirs = await seed_hostile(db, story_of="ETF inflows lift ether")
+    mine = {coin for _, coin in await coin_mentions(db, now=NOW, feed_ids=ours)}
+    assert mine == {"BTC", "ETH", "SOL"}
+    assert {coin for _, coin in await coin_mentions(db, now=NOW, feed_ids=theirs)} == {"PEPE"}
 
 
 def test_text_rendering_follows_the_digests_language() -> None:

@@ -179,8 +179,7 @@ async def test_oversized_feed_text_is_stored_clipped(
     # Within what the parse guard lets through (8 MB, about a second to parse): 1 MB titles.
     big = "moon " * 200_000
     items = "".join(
-        _item(f"{n} " + big, "Ether " + "x" * 300_000, f"https://big.example/{n}")
-        for n in range(3)
+        _item(f"{n} " + big, "Ether " + "x" * 300_000, f"https://big.example/{n}") for n in range(3)
     )
     document = _rss(big, items)
 

@@ -5,11 +5,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.config import load_settings
 from bot.news.pipeline import ingest
 from bot.news.query import known_coins, latest_article_time, top_stories
 from bot.news.samples import sample_feeds
+from bot.news.tables import article_coins, articles, feeds
 from bot.runtime.services import Services, open_services
 
 
@@ -72,3 +74,24 @@ async def test_known_coins_most_mentioned_first(loaded: Services) -> None:
     coins = await known_coins(loaded.db)
     assert coins[0] == "BTC"
     assert {"ETH", "XRP", "SOL"} <= set(coins)
+
+
+async def test_known_coins_and_latest_time_of_a_feed_set(loaded: Services) -> None:
+    async with loaded.db.connection() as conn:
+        rows = (await conn.execute(sa.select(feeds.c.id, feeds.c.name))).all()
+    dutch = [r.id for r in rows if r.name in {"Crypto Insiders", "Newsbit"}]
+    everything = await known_coins(loaded.db)
+    some = await known_coins(loaded.db, feed_ids=dutch)
+    assert some and set(some) < set(everything)
+    async with loaded.db.connection() as conn:
+        named = await conn.execute(
+            sa.select(article_coins.c.coin)
+            .join(articles, articles.c.id == article_coins.c.article_id)
+            .where(articles.c.feed_id.in_(dutch))
+        )
+        assert set(some) == set(named.scalars())
+    assert await known_coins(loaded.db, feed_ids=[]) == []
+    newest = await latest_article_time(loaded.db, feed_ids=dutch)
+    overall = await latest_article_time(loaded.db)
+    assert newest is not None and overall is not None and newest <= overall
+    assert await latest_article_time(loaded.db, feed_ids=[]) is None

@@ -6,9 +6,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from bot.news.tables import article_coins, articles, feeds
-from bot.sentiment.aggregate import ScoredArticle, sentiment_summary, summarize
+from bot.sentiment.aggregate import (
+    ScoredArticle,
+    latest_scored_at,
+    load_scored,
+    sentiment_summary,
+    summarize,
+)
 from bot.sentiment.lexicon import LexiconBackend
 from bot.sentiment.store import article_text, score_pending, sentiment_for_articles
 from bot.sentiment.types import Sentiment
@@ -34,14 +41,20 @@ class FixedBackend:
         return [Sentiment(self.label, self.score, 0.9, self.name, self.model) for _ in texts]  # type: ignore[arg-type]
 
 
-async def add_articles(db: Database, rows: list[tuple[str, str, datetime, list[str]]]) -> list[int]:
+async def add_articles(
+    db: Database, rows: list[tuple[str, str, datetime, list[str]]], feed: str = "feed"
+) -> list[int]:
     """Insert a feed and articles (title, language, published_at, coins); returns the ids."""
     ids = []
     async with db.begin() as conn:
         feed_id = (
             await conn.execute(
                 feeds.insert().values(
-                    url="https://example.test/feed", name="Test", language="en", created_at=NOW
+                    url=f"https://example.test/{feed}",
+                    name=feed,
+                    language="en",
+                    is_default=True,  # a configured feed: what the CLI reads
+                    created_at=NOW,
                 )
             )
         ).inserted_primary_key[0]
@@ -50,7 +63,7 @@ async def add_articles(db: Database, rows: list[tuple[str, str, datetime, list[s
                 articles.insert().values(
                     feed_id=feed_id,
                     guid=f"g{n}",
-                    link=f"https://example.test/{n}",
+                    link=f"https://example.test/{feed}/{n}",
                     title=title,
                     summary="",
                     language=language,
@@ -113,6 +126,43 @@ async def test_summary_from_db_by_coin_and_period(db: Database) -> None:
     everything = await sentiment_summary(db, period="7d", now=NOW)
     assert everything.current.articles == 4
     assert everything.sources == {("fixed", "v1"): 4}
+
+
+async def feed_of(db: Database, article_id: int) -> int:
+    async with db.connection() as conn:
+        found = await conn.scalar(sa.select(articles.c.feed_id).where(articles.c.id == article_id))
+    return int(found)
+
+
+async def test_summary_and_scores_of_a_feed_set_only(db: Database) -> None:
+    ours = await add_articles(
+        db,
+        [
+            ("a", "en", NOW - timedelta(hours=2), ["BTC"]),
+            ("b", "en", NOW - timedelta(hours=30), ["BTC"]),
+        ],
+    )
+    theirs = await add_articles(
+        db,
+        [
+            ("x", "en", NOW - timedelta(hours=1), ["BTC", "PEPE"]),
+            ("y", "en", NOW - timedelta(hours=3), ["PEPE"]),
+        ],
+        feed="phish",
+    )
+    await score_pending(db, FixedBackend("bullish", 0.8))
+    mine, other = [await feed_of(db, ours[0])], [await feed_of(db, theirs[0])]
+
+    loaded = await load_scored(db, since=NOW - timedelta(days=2), until=NOW, feed_ids=mine)
+    assert sorted(s.article_id for s in loaded) == sorted(ours)
+    summary = await sentiment_summary(db, period="24h", coin="btc", now=NOW, feed_ids=mine)
+    assert (summary.current.articles, summary.previous.articles) == (1, 1)
+    assert (await sentiment_summary(db, coin="PEPE", now=NOW, feed_ids=mine)).current.articles == 0
+    assert (await sentiment_summary(db, coin="PEPE", now=NOW, feed_ids=other)).current.articles == 2
+    nothing = await sentiment_summary(db, now=NOW, feed_ids=[])
+    assert nothing.current.articles == 0 and nothing.previous.articles == 0
+    assert await latest_scored_at(db, feed_ids=mine) == NOW - timedelta(hours=2)
+    assert await latest_scored_at(db, feed_ids=[]) is None
 
 
 def scored(hours_ago: float, label: str, score: float, backend: str = "lexicon") -> ScoredArticle:
