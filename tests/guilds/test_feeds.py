@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -70,3 +71,15 @@ async def test_a_feed_nobody_reads_stops_being_fetched(db: Database) -> None:
     assert await enabled()
     await remove_guild_feed(db, 2, shared)
     assert not await enabled()
+
+
+async def test_parallel_adds_cannot_pass_the_limit(db: Database) -> None:
+    """Twelve /feeds add at once with a limit of 3: exactly three are stored (issue #11)."""
+    urls = [f"https://race{n}.example/feed" for n in range(12)]
+    adds = (add(db, 1, url, limit=3) for url in urls)
+    results = await asyncio.gather(*adds, return_exceptions=True)
+    stored = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, BadInput)]
+    assert len(stored) == 3 and len(refused) == 9, results
+    assert len([f for f in await list_guild_feeds(db, 1) if not f.is_default]) == 3
+    assert await list_guild_feeds(db, 2) == []  # another server's limit is its own
