@@ -230,6 +230,14 @@ class FakeDiscord:
         del self.guilds[guild_id]
         await self.gateway.broadcast(guild_id, "GUILD_DELETE", {"id": str(guild_id)})
 
+    async def outage(self, guild_id: int) -> None:
+        """The server becomes unavailable (GUILD_DELETE with `unavailable: true`): an outage,
+        not a removal; sessions IDENTIFYing meanwhile get no GUILD_CREATE for it."""
+        self.guilds[guild_id].unavailable = True
+        await self.gateway.broadcast(
+            guild_id, "GUILD_DELETE", {"id": str(guild_id), "unavailable": True}
+        )
+
     async def delete_channel(self, channel_id: int) -> None:
         """The channel disappears: REST on it answers 404 10003, clients get CHANNEL_DELETE."""
         guild, channel = self.channel(channel_id)
