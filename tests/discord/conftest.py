@@ -100,6 +100,7 @@ EXTRA_ITEMS = [
 class FeedServer:
     base: str
     docs: dict[str, bytes]
+    hits: list[str]  # the names requested, in order
 
     def url(self, name: str) -> str:
         return f"{self.base}/{name}"
@@ -114,8 +115,11 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         "extra.rss": rss("Altcoin Weekly", EXTRA_ITEMS, "en"),
     }
 
+    hits: list[str] = []
+
     async def serve(request: web.Request) -> web.Response:
         name = request.match_info["name"]
+        hits.append(name)
         if name not in docs:
             raise web.HTTPNotFound()
         kind = "text/html" if name.endswith(".html") else "application/rss+xml"
@@ -129,7 +133,7 @@ async def feed_server() -> AsyncIterator[FeedServer]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        yield FeedServer(f"http://127.0.0.1:{port}", docs)
+        yield FeedServer(f"http://127.0.0.1:{port}", docs, hits)
     finally:
         await runner.cleanup()
 
@@ -195,6 +199,9 @@ def bot_settings(tmp_path: Path, fake: FakeDiscord, feeds: FeedServer, **extra: 
         "pipeline_enabled": False,
         "feeds_file": feeds_file,
         "sentiment_backend": "lexicon",
+        # Tests add many feeds; tests/discord/test_limits.py sets the real limits.
+        "feeds_add_per_guild": 1000,
+        "feeds_add_per_user": 1000,
     }
     values.update(extra)
     return load_settings(**values)
