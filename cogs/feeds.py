@@ -52,7 +52,8 @@ class FeedsCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
         settings = services.settings
-        await check_room_for_feed(services.db, interaction.guild_id, settings.guild_feed_limit)
+        url = url.strip()
+        await check_room_for_feed(services.db, interaction.guild_id, url, settings.guild_feed_limit)
         # Every attempt that gets this far downloads something: counted before the download.
         await take_attempt(
             services.db,
@@ -69,7 +70,7 @@ class FeedsCog(commands.Cog):
         try:
             check = await check_feed_url(
                 services.feeds_http,
-                url.strip(),
+                url,
                 # A smaller cap than the periodic pass: a server admin picks this URL.
                 max_bytes=min(settings.feeds_add_max_bytes, settings.http_max_bytes),
                 allow_private=settings.feeds_allow_private,

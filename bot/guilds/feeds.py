@@ -144,17 +144,15 @@ def feed_limit_reached(limit: int) -> BadInput:
     )
 
 
-async def check_room_for_feed(db: Database, guild_id: int, limit: int) -> None:
-    """Refuse early, before any download, when a server has no room left.
+async def check_room_for_feed(db: Database, guild_id: int, url: str, limit: int) -> None:
+    """Refuse early, before any download, when a server has no room left for `url`.
 
-    Only a shortcut: `add_guild_feed` checks again under the lock."""
-    async with db.connection() as conn:
-        own = await conn.scalar(
-            sa.select(sa.func.count())
-            .select_from(guild_feeds.join(feeds, feeds.c.id == guild_feeds.c.feed_id))
-            .where(guild_feeds.c.guild_id == guild_id, feeds.c.is_default.is_(False))
-        )
-    if (own or 0) >= limit:
+    Only a shortcut: `add_guild_feed` checks again under the lock. A URL already on the list
+    (a default switched off, or a duplicate) passes: `add_guild_feed` answers for it."""
+    current = await list_guild_feeds(db, guild_id)
+    if any(f.url == url for f in current):
+        return
+    if sum(1 for f in current if not f.is_default) >= limit:
         raise feed_limit_reached(limit)
 
 

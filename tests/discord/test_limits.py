@@ -107,3 +107,16 @@ async def test_the_validation_download_is_capped(running: Running) -> None:
     spec = FeedSpec("Big Crypto Wire", running.feeds.url("big.rss"), "en")
     report = await ingest(running.services, feeds=[spec])
     assert [(r.status, r.entries) for r in report.feeds] == [("ok", 40)]
+
+
+async def test_a_full_server_is_refused_before_any_download(running: Running) -> None:
+    running.services.settings.feeds_allow_private = True
+    running.services.settings.guild_feed_limit = 1
+    feeds = running.feeds
+    added = await ask(running, NL_GUILD, "feeds add", {"url": feeds.url("extra.rss")}, ADMIN)
+    assert "Altcoin Weekly" in added.content
+    feeds.hits.clear()
+    full = await ask(running, NL_GUILD, "feeds add", {"url": feeds.url("page.html")}, OWNER)
+    assert full.ephemeral
+    assert full.content == "⚠️ Deze server heeft al 1 eigen feeds; verwijder er eerst een."
+    assert feeds.hits == []

@@ -10,6 +10,7 @@ from bot.errors import BadInput
 from bot.guilds.feeds import (
     active_feed_ids,
     add_guild_feed,
+    check_room_for_feed,
     list_guild_feeds,
     remove_guild_feed,
 )
@@ -83,3 +84,14 @@ async def test_parallel_adds_cannot_pass_the_limit(db: Database) -> None:
     assert len(stored) == 3 and len(refused) == 9, results
     assert len([f for f in await list_guild_feeds(db, 1) if not f.is_default]) == 3
     assert await list_guild_feeds(db, 2) == []  # another server's limit is its own
+
+
+async def test_the_early_room_check_lets_a_default_back_in(db: Database) -> None:
+    [coindesk, _] = await sync_feeds(db, DEFAULTS, now=NOW)
+    await remove_guild_feed(db, 1, coindesk.id)
+    await add(db, 1, "https://a.example/feed", limit=1)
+    with pytest.raises(BadInput, match="1 feeds"):
+        await check_room_for_feed(db, 1, "https://b.example/feed", limit=1)
+    await check_room_for_feed(db, 1, coindesk.url, limit=1)  # switching it back on is free
+    await add(db, 1, coindesk.url, limit=1)
+    assert coindesk.id in await active_feed_ids(db, 1)
