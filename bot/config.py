@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     shard_ids: Annotated[list[int] | None, NoDecode] = None
     # How many feeds of its own a server may add with /feeds add.
     guild_feed_limit: int = Field(default=10, ge=0, le=100)
+    # /feeds add attempts (successful or not) per server and per user in a sliding window;
+    # counted in the database, so they hold across shards, processes and restarts.
+    feeds_add_per_guild: int = Field(default=5, ge=1, le=1_000)
+    feeds_add_per_user: int = Field(default=3, ge=1, le=1_000)
+    feeds_add_window_seconds: int = Field(default=600, ge=10, le=7 * 86_400)
+    # Response size cap for the /feeds add validation download (the periodic pass keeps
+    # HTTP_MAX_BYTES; the smaller of the two applies).
+    feeds_add_max_bytes: int = Field(default=2_000_000, ge=10_000)
+    # Days a server's own feeds, subscriptions and settings are kept after the bot is
+    # removed from it; the bot coming back within them restores everything.
+    guild_retention_days: int = Field(default=30, ge=0, le=3_650)
     # Let feed fetches (the periodic pass and /feeds add) reach private/loopback addresses
     # (self-hosted feeds). Off: the SSRF guard refuses them. Link-local and cloud metadata
     # addresses stay refused either way (bot/utils/http/addresses.py).

@@ -7,9 +7,10 @@ shown, so it is in the language of the interaction that hit it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, fmt_in
 
 
 class UserFacingError(Exception):
@@ -45,3 +46,17 @@ class DataNotReady(UserFacingError):
 
 class MissingPermission(UserFacingError):
     template = N_("You need the %(permission)s permission to do that.")
+
+
+class RateLimited(UserFacingError):
+    """Too many attempts in a while; says when the next one will be accepted."""
+
+    def __init__(self, text: str, retry_after: timedelta) -> None:
+        # `text` is wrapped in N_() at the raise site and has a %(when)s placeholder.
+        self.template = text
+        self.retry_after = retry_after
+        super().__init__()
+
+    def message(self) -> str:
+        # Formatted when shown: "in 8 minutes" / "over 8 minuten".
+        return _(self.template) % {"when": fmt_in(self.retry_after)}

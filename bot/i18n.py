@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import gettext
 import io
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -110,3 +111,18 @@ def fmt_datetime(value: datetime, format: str = "medium") -> str:
 
 def fmt_time(value: datetime, format: str = "short") -> str:
     return dates.format_time(value, format=format, locale=_locale(), tzinfo=value.tzinfo)
+
+
+def fmt_in(delta: timedelta) -> str:
+    """How long until something, from now: "in 8 minutes" / "over 8 minuten".
+
+    Rounded UP to the unit shown (seconds, minutes, hours, days), so waiting as long as it
+    says is always enough."""
+    seconds = max(1, math.ceil(delta.total_seconds()))
+    for unit in (86_400, 3_600, 60):
+        if seconds >= unit:
+            seconds = math.ceil(seconds / unit) * unit
+            break
+    return dates.format_timedelta(
+        timedelta(seconds=seconds), add_direction=True, threshold=1, locale=_locale()
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import discord
 from discord import app_commands
@@ -15,10 +15,12 @@ from bot.discord.render import NO_MENTIONS, safe
 from bot.errors import BadInput
 from bot.guilds.feeds import (
     add_guild_feed,
+    check_room_for_feed,
     feed_refusal,
     list_guild_feeds,
     remove_guild_feed,
 )
+from bot.guilds.ratelimit import FEEDS_ADD, Limits, take_attempt
 from bot.i18n import N_, _, ngettext
 from bot.news.validate import FeedUrlError, check_feed_url
 
@@ -49,13 +51,30 @@ class FeedsCog(commands.Cog):
         # Fetching and validating can take seconds: answer Discord first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
+        settings = services.settings
+        url = url.strip()
+        await check_room_for_feed(services.db, interaction.guild_id, url, settings.guild_feed_limit)
+        # Every attempt that gets this far downloads something: counted before the download.
+        await take_attempt(
+            services.db,
+            FEEDS_ADD,
+            guild_id=interaction.guild_id,
+            user_id=interaction.user.id,
+            limits=Limits(
+                per_guild=settings.feeds_add_per_guild,
+                per_user=settings.feeds_add_per_user,
+                window=timedelta(seconds=settings.feeds_add_window_seconds),
+            ),
+            now=datetime.now(UTC),
+        )
         try:
             check = await check_feed_url(
                 services.feeds_http,
-                url.strip(),
-                max_bytes=services.settings.http_max_bytes,
-                allow_private=services.settings.feeds_allow_private,
-                max_entries=services.settings.feed_max_entries,
+                url,
+                # A smaller cap than the periodic pass: a server admin picks this URL.
+                max_bytes=min(settings.feeds_add_max_bytes, settings.http_max_bytes),
+                allow_private=settings.feeds_allow_private,
+                max_entries=settings.feed_max_entries,
             )
         except FeedUrlError as exc:
             raise BadInput(feed_refusal(exc.reason)) from exc
@@ -66,7 +85,7 @@ class FeedsCog(commands.Cog):
             name=check.title,
             language=check.language,
             added_by=interaction.user.id,
-            limit=services.settings.guild_feed_limit,
+            limit=settings.guild_feed_limit,
             now=datetime.now(UTC),
         )
         services.reads.invalidate()  # this server now reads the new list

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 CHANNEL_GONE = "channel_gone"
 MISSING_PERMISSION = "missing_permission:"  # + the permission's snake_case name
 FAILING = "failing"
+# Paused because the bot was removed from the server; the bot coming back re-enables it
+# (bot/guilds/membership.py).
+GUILD_REMOVED = "guild_removed"
 
 
 def missing_permission_reason(permission: str) -> str:
@@ -41,6 +44,8 @@ def describe_reason(code: str | None) -> str | None:
         return None
     if code == CHANNEL_GONE:
         return _("the channel was deleted or the bot can no longer see it")
+    if code == GUILD_REMOVED:
+        return _("the bot was removed from this server")
     if code.startswith(MISSING_PERMISSION):
         permission = permission_label(code.removeprefix(MISSING_PERMISSION))
         return _("the bot lost the %(permission)s permission in this channel") % {

@@ -1,7 +1,8 @@
 """The discord.py client: built by the composition root, owns no globals.
 
 `setup_hook` sets the translator, loads the cogs, syncs commands only when their definitions
-changed, and starts the background jobs; `close` stops them. Services (database, HTTP client)
+changed, and starts the background jobs and the start-up guild reconciliation; `close` stops
+them. Joins and removals go to bot/discord/membership.py. Services (database, HTTP client)
 belong to the launcher, which closes them after the bot.
 """
 
@@ -20,6 +21,7 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.discord.membership import GuildMembership
 from bot.discord.translator import CatalogTranslator
 from bot.discord.tree import BotTree
 from bot.guilds.settings import GuildLanguages
@@ -77,6 +79,7 @@ class CryptoBot(commands.AutoShardedBot):
         self.services = services
         self.settings = services.settings
         self.languages = GuildLanguages(services.db, services.settings.default_language)
+        self.membership = GuildMembership(self, services.db)
         self._jobs = jobs or {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -87,7 +90,8 @@ class CryptoBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands_if_changed()
-        for name, job in self._jobs.items():
+        jobs = {**self._jobs, "guild-reconciliation": self.membership.reconcile_when_ready}
+        for name, job in jobs.items():
             self._tasks.append(asyncio.create_task(_supervised(name, job), name=name))
         # Start-up objects (model, catalogs, cached history) live for the whole process: move
         # them out of the collector's reach so full collections stay short (loop stalls).
@@ -128,6 +132,13 @@ class CryptoBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         # May fire again after a reconnect: log only, start nothing here.
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.membership.guild_changed(guild.id)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        # Only a real removal: an outage is on_guild_unavailable (bot/discord/membership.py).
+        await self.membership.guild_changed(guild.id)
 
     async def close(self) -> None:
         for task in self._tasks:

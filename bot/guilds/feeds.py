@@ -17,6 +17,7 @@ from bot.guilds.tables import guild_disabled_feeds, guild_feeds
 from bot.i18n import N_
 from bot.news.tables import feed_state, feeds
 from bot.storage import Database
+from bot.storage.db import AsyncConnection
 from bot.text_limits import LINK_CHARS, feed_name, fits_key
 
 
@@ -30,12 +31,12 @@ class GuildFeed:
     active: bool
 
 
-async def list_guild_feeds(db: Database, guild_id: int) -> list[GuildFeed]:
+def _guild_feeds_query(guild_id: int) -> sa.Select:
     disabled = sa.select(guild_disabled_feeds.c.feed_id).where(
         guild_disabled_feeds.c.guild_id == guild_id
     )
     own = sa.select(guild_feeds.c.feed_id).where(guild_feeds.c.guild_id == guild_id)
-    query = (
+    return (
         sa.select(
             feeds.c.id,
             feeds.c.name,
@@ -52,11 +53,23 @@ async def list_guild_feeds(db: Database, guild_id: int) -> list[GuildFeed]:
         )
         .order_by(feeds.c.is_default.desc(), feeds.c.language, feeds.c.name)
     )
-    async with db.connection() as conn:
-        rows = (await conn.execute(query)).all()
+
+
+async def _read_guild_feeds(conn: AsyncConnection, guild_id: int) -> list[GuildFeed]:
+    rows = (await conn.execute(_guild_feeds_query(guild_id))).all()
     return [
         GuildFeed(r.id, r.name, r.url, r.language, bool(r.is_default), not r.disabled) for r in rows
     ]
+
+
+async def list_guild_feeds(db: Database, guild_id: int) -> list[GuildFeed]:
+    async with db.connection() as conn:
+        return await _read_guild_feeds(conn, guild_id)
+
+
+def feed_limit_lock(guild_id: int) -> str:
+    """The lock name (Database.lock) under which a server's own feed list changes."""
+    return f"guild_feeds:{guild_id}"
 
 
 async def active_feed_ids(db: Database, guild_id: int) -> list[int]:
@@ -115,25 +128,25 @@ async def add_guild_feed(
     if not fits_key(url, LINK_CHARS):
         raise BadInput(N_("That address is too long."))
     name = feed_name(name) or feed_name(url)
-    current = await list_guild_feeds(db, guild_id)
-    for feed in current:
-        if feed.url == url:
+    async with db.begin() as conn:
+        # One add per server at a time, in every process: the count below is what the
+        # insert is checked against, so parallel adds cannot all pass the limit.
+        await db.lock(conn, feed_limit_lock(guild_id))
+        current = await _read_guild_feeds(conn, guild_id)
+        for feed in current:
+            if feed.url != url:
+                continue
             if feed.is_default and not feed.active:
-                async with db.begin() as conn:
-                    await conn.execute(
-                        guild_disabled_feeds.delete().where(
-                            (guild_disabled_feeds.c.guild_id == guild_id)
-                            & (guild_disabled_feeds.c.feed_id == feed.id)
-                        )
+                await conn.execute(
+                    guild_disabled_feeds.delete().where(
+                        (guild_disabled_feeds.c.guild_id == guild_id)
+                        & (guild_disabled_feeds.c.feed_id == feed.id)
                     )
+                )
                 return replace(feed, active=True)
             raise BadInput(N_("That feed is already on this server's list."))
-    if sum(1 for f in current if not f.is_default) >= limit:
-        raise BadInput(
-            N_("This server already has %(limit)d feeds of its own; remove one first."),
-            limit=limit,
-        )
-    async with db.begin() as conn:
+        if sum(1 for f in current if not f.is_default) >= limit:
+            raise feed_limit_reached(limit)
         await conn.execute(
             db.insert_ignore(feeds, "url").values(
                 url=url,
@@ -156,6 +169,25 @@ async def add_guild_feed(
             )
         )
     return GuildFeed(row.id, name, url, language, bool(row.is_default), True)
+
+
+def feed_limit_reached(limit: int) -> BadInput:
+    return BadInput(
+        N_("This server already has %(limit)d feeds of its own; remove one first."),
+        limit=limit,
+    )
+
+
+async def check_room_for_feed(db: Database, guild_id: int, url: str, limit: int) -> None:
+    """Refuse early, before any download, when a server has no room left for `url`.
+
+    Only a shortcut: `add_guild_feed` checks again under the lock. A URL already on the list
+    (a default switched off, or a duplicate) passes: `add_guild_feed` answers for it."""
+    current = await list_guild_feeds(db, guild_id)
+    if any(f.url == url for f in current):
+        return
+    if sum(1 for f in current if not f.is_default) >= limit:
+        raise feed_limit_reached(limit)
 
 
 async def remove_guild_feed(db: Database, guild_id: int, feed_id: int) -> GuildFeed:

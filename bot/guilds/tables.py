@@ -1,4 +1,4 @@
-"""Run-time Table objects for migration m0004_guilds."""
+"""Run-time Table objects for migrations m0004_guilds and m0007_guild_limits."""
 
 from sqlalchemy import BigInteger, Column, ForeignKey, String, Table
 
@@ -27,4 +27,24 @@ guild_disabled_feeds = Table(
     metadata,
     Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
     Column("feed_id", BigInteger, ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Migration m0007_guild_limits.
+
+command_attempts = Table(
+    "command_attempts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("action", String(40), nullable=False),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+)
+
+guild_removals = Table(
+    "guild_removals",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("removed_at", UTCDateTime, nullable=False),
+    Column("source", String(16), nullable=False),  # "event" (GUILD_DELETE) or "startup"
 )

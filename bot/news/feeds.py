@@ -144,11 +144,26 @@ async def sync_feeds(db: Database, specs: Sequence[FeedSpec], *, now: datetime) 
     return [by_url[u] for u in urls]
 
 
+# Two tables of bot/guilds (which imports this package, so not the other way round): only the
+# columns `enabled_feeds` reads.
+_guild_feeds = sa.table("guild_feeds", sa.column("guild_id"), sa.column("feed_id"))
+_guild_removals = sa.table("guild_removals", sa.column("guild_id"))
+
+
+def _still_read() -> sa.ColumnElement[bool]:
+    """False for a server's own feed when every server that added it removed the bot (their
+    data waits out the retention period, bot/guilds/membership.py): nobody reads it now."""
+    owners = sa.select(_guild_feeds.c.feed_id).where(_guild_feeds.c.feed_id == feeds.c.id)
+    present = owners.where(_guild_feeds.c.guild_id.not_in(sa.select(_guild_removals.c.guild_id)))
+    return sa.or_(feeds.c.is_default.is_(True), ~owners.exists(), present.exists())
+
+
 async def enabled_feeds(db: Database) -> list[Feed]:
-    """Every feed to fetch: the configured ones and those servers added (/feeds add)."""
+    """Every feed to fetch: the configured ones and those servers added (/feeds add), except
+    feeds only servers that removed the bot added."""
     query = (
         sa.select(feeds.c.id, feeds.c.name, feeds.c.url, feeds.c.language)
-        .where(feeds.c.enabled.is_(True))
+        .where(feeds.c.enabled.is_(True), _still_read())
         .order_by(feeds.c.id)
     )
     async with db.begin() as conn:

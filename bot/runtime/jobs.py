@@ -1,4 +1,4 @@
-"""Background jobs of the bot process: the news pipeline and the market refresh.
+"""Background jobs of the bot process: the news pipeline, the market refresh, guild upkeep.
 
 Each job is a long-lived coroutine started in `CryptoBot.setup_hook` and cancelled in
 `close()`; one failed pass is logged and the next one runs on schedule.
@@ -10,9 +10,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from bot.guilds.membership import purge_removed_guilds
+from bot.guilds.ratelimit import forget_attempts
 from bot.market.refresh import market_refresh_loop
 from bot.news.pipeline import IngestReport, ingest
 from bot.runtime.health import PipelineRun, record_pipeline_run
@@ -92,8 +94,37 @@ async def _record_failure(services: Services, started: datetime, exc: Exception)
         log.warning("could not record the failed pipeline pass", exc_info=True)
 
 
+GUILD_UPKEEP_SECONDS = 3600
+
+
+async def guild_upkeep(services: Services, *, now: datetime) -> list[int]:
+    """Purge the servers removed longer than GUILD_RETENTION_DAYS ago; forget /feeds add
+    attempts no window counts any more. Returns the purged servers."""
+    settings = services.settings
+    purged = await purge_removed_guilds(
+        services.db, retention=timedelta(days=settings.guild_retention_days), now=now
+    )
+    window = timedelta(seconds=settings.feeds_add_window_seconds)
+    await forget_attempts(services.db, older_than=now - window)
+    if purged:
+        services.reads.invalidate()
+    return purged
+
+
+async def guild_upkeep_loop(services: Services) -> None:
+    while True:
+        try:
+            await guild_upkeep(services, now=datetime.now(UTC))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the next round runs on schedule
+            log.exception("guild upkeep failed")
+        await asyncio.sleep(GUILD_UPKEEP_SECONDS)
+
+
 def background_jobs(services: Services) -> dict[str, Job]:
     return {
         "news": partial(news_loop, services),
         "market": partial(market_refresh_loop, services.db, services.http, services.settings),
+        "guilds": partial(guild_upkeep_loop, services),
     }

@@ -34,6 +34,9 @@ _DIALECT_TYPES = {
 }
 # pg_advisory_lock key serialising migrate() across processes ("cryptobot" in hex-ish).
 MIGRATION_LOCK = 0x0C2B7B07
+# First key of the two-key advisory locks `Database.lock` takes (the second is the name's
+# hash): two-key locks never collide with single-key ones such as MIGRATION_LOCK.
+NAMED_LOCKS = 0x0C2B
 
 
 def normalize_database_url(url: str) -> str:
@@ -181,6 +184,30 @@ class Database:
 
     def begin(self) -> Any:
         return self.engine.begin()
+
+    async def lock(self, conn: AsyncConnection, *names: str) -> None:
+        """Serialise the transactions that lock any of `names` until this one ends.
+
+        Call it FIRST in `db.begin()`, before any other statement, then read, check and
+        write: whatever is read after it is what other transactions committed, and no other
+        holder of the same name can slip in between the check and the write.
+
+        PostgreSQL: a transaction advisory lock per name, taken in sorted order so two
+        transactions locking overlapping names cannot deadlock (a hash collision only makes
+        two names wait for each other). SQLite has a single writer: `BEGIN IMMEDIATE` takes
+        the database's write lock now instead of at the first write (waiting up to the
+        busy timeout), which serialises every such transaction; the names do not matter.
+        """
+        if self.dialect == "postgresql":
+            for name in sorted(set(names)):
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:ns, hashtext(:name))"),
+                    {"ns": NAMED_LOCKS, "name": name},
+                )
+        else:
+            # Python's sqlite3 (legacy transaction control) has not begun a transaction yet:
+            # it does so only before a data change, and sees this one as already open.
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def connection(self) -> Any:
         return self.engine.connect()

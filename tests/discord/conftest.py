@@ -87,6 +87,7 @@ EXTRA_ITEMS = [
 class FeedServer:
     base: str
     docs: dict[str, bytes]
+    hits: list[str]  # the names requested, in order
 
     def url(self, name: str) -> str:
         return f"{self.base}/{name}"
@@ -101,8 +102,11 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         "extra.rss": rss("Altcoin Weekly", EXTRA_ITEMS, "en"),
     }
 
+    hits: list[str] = []
+
     async def serve(request: web.Request) -> web.Response:
         name = request.match_info["name"]
+        hits.append(name)
         if name not in docs:
             raise web.HTTPNotFound()
         kind = "text/html" if name.endswith(".html") else "application/rss+xml"
@@ -111,7 +115,7 @@ async def feed_server() -> AsyncIterator[FeedServer]:
     app = web.Application()
     app.router.add_get("/{name}", serve)
     async with serve_app(app) as base:
-        yield FeedServer(base, docs)
+        yield FeedServer(base, docs, hits)
 
 
 def world() -> list[Guild]:
@@ -173,6 +177,9 @@ def bot_settings(tmp_path: Path, fake: FakeDiscord, feeds: FeedServer, **extra: 
         **fake_discord_settings(fake),
         "feeds_file": feeds_file,
         "sentiment_backend": "lexicon",
+        # Tests add many feeds; tests/discord/test_limits.py sets the real limits.
+        "feeds_add_per_guild": 1000,
+        "feeds_add_per_user": 1000,
     }
     values.update(extra)
     return load_settings(**values)

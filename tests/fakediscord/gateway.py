@@ -114,7 +114,8 @@ class Gateway:
         )
         await self.dispatch(session, "READY", ready)
         for guild in guilds:
-            await self.send_guild(session, guild)
+            if not guild.unavailable:
+                await self.send_guild(session, guild)
         fake.changes.notify()
         return session
 

@@ -88,6 +88,8 @@ class Guild:
     members: list[Member] = field(default_factory=list)
     bot_roles: list[int] = field(default_factory=list)
     everyone_permissions: int = DEFAULT_EVERYONE
+    # In an outage: READY lists it (unavailable, as always) but no GUILD_CREATE follows.
+    unavailable: bool = False
 
     def __post_init__(self) -> None:
         if not any(role.id == self.id for role in self.roles):

@@ -71,11 +71,10 @@ class FakeDiscord:
         self.nonces: dict[tuple[int, str], tuple[SentMessage, float]] = {}
 
         self.guilds: dict[int, Guild] = {g.id: g for g in guilds}
+        self.users: dict[int, User] = {u.id: u for u in (self.bot_user, self.owner, *users)}
         for guild in self.guilds.values():
             if guild.member(self.bot_user.id) is None:
                 guild.members.append(Member(self.bot_user, list(guild.bot_roles)))
-        self.users: dict[int, User] = {u.id: u for u in (self.bot_user, self.owner, *users)}
-        for guild in self.guilds.values():
             self.users.update((m.user.id, m.user) for m in guild.members)
         self.dm_channels: dict[int, User] = {}
         self.deleted_channels: set[int] = set()
@@ -230,6 +229,14 @@ class FakeDiscord:
         del self.guilds[guild_id]
         await self.gateway.broadcast(guild_id, "GUILD_DELETE", {"id": str(guild_id)})
 
+    async def outage(self, guild_id: int) -> None:
+        """The server becomes unavailable (GUILD_DELETE with `unavailable: true`): an outage,
+        not a removal; sessions IDENTIFYing meanwhile get no GUILD_CREATE for it."""
+        self.guilds[guild_id].unavailable = True
+        await self.gateway.broadcast(
+            guild_id, "GUILD_DELETE", {"id": str(guild_id), "unavailable": True}
+        )
+
     async def delete_channel(self, channel_id: int) -> None:
         """The channel disappears: REST on it answers 404 10003, clients get CHANNEL_DELETE."""
         guild, channel = self.channel(channel_id)
@@ -288,20 +295,17 @@ class FakeDiscord:
 
         return await self.wait_for(check, timeout, f"a message in channel {channel_id}")
 
+    async def _wait_for_count(self, items: list[T], n: int, timeout: float, what: str) -> list[T]:
+        return await self.wait_for(lambda: items if len(items) >= n else None, timeout, what)
+
     async def wait_for_command_puts(self, n: int = 1, timeout: float = 5.0) -> list[CommandPut]:
-        return await self.wait_for(
-            lambda: self.command_puts if len(self.command_puts) >= n else None, timeout, f"{n} PUTs"
-        )
+        return await self._wait_for_count(self.command_puts, n, timeout, f"{n} PUTs")
 
     async def wait_for_resumes(self, n: int = 1, timeout: float = 5.0) -> list[str]:
-        return await self.wait_for(
-            lambda: self.resumes if len(self.resumes) >= n else None, timeout, "RESUME"
-        )
+        return await self._wait_for_count(self.resumes, n, timeout, "RESUME")
 
     async def wait_for_identifies(self, n: int = 1, timeout: float = 5.0) -> list[IdentifyRecord]:
-        return await self.wait_for(
-            lambda: self.identifies if len(self.identifies) >= n else None, timeout, "IDENTIFY"
-        )
+        return await self._wait_for_count(self.identifies, n, timeout, "IDENTIFY")
 
     @property
     def missed_deadlines(self) -> list[InteractionHandle]:
@@ -321,8 +325,8 @@ class FakeDiscord:
         raise unknown(UNKNOWN_CHANNEL, "Channel")
 
     def permissions_in(self, guild: Guild, channel: Channel, user_id: int) -> int:
-        member = guild.member(user_id)
-        return channel_permissions(guild, channel, user_id, member.roles if member else [])
+        roles = member.roles if (member := guild.member(user_id)) else []
+        return channel_permissions(guild, channel, user_id, roles)
 
     def new_message(
         self,
@@ -385,13 +389,12 @@ class FakeDiscord:
 
     async def _attachment(self, request: web.Request) -> web.Response:
         file_id = int(request.match_info["file_id"])
-        for msg in self.messages.get(int(request.match_info["channel_id"]), []):
-            for f in msg.files:
-                if f.id == file_id:
-                    return web.Response(
-                        body=f.data, content_type=f.content_type or "application/octet-stream"
-                    )
-        return json_response({"message": "404: Not Found", "code": 0}, 404)
+        posted = self.messages.get(int(request.match_info["channel_id"]), [])
+        found = next((f for msg in posted for f in msg.files if f.id == file_id), None)
+        if found is None:
+            return json_response({"message": "404: Not Found", "code": 0}, 404)
+        kind = found.content_type or "application/octet-stream"
+        return web.Response(body=found.data, content_type=kind)
 
     def __repr__(self) -> str:
         return f"<FakeDiscord {self.base_url} guilds={list(self.guilds)}>"

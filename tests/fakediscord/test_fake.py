@@ -454,6 +454,30 @@ async def test_joining_and_leaving_a_guild(fake: FakeDiscord, bot: commands.Bot)
     assert (await removed).id == new_id and bot.get_guild(new_id) is None
 
 
+async def test_an_outage_is_not_a_removal(fake: FakeDiscord, bot: commands.Bot) -> None:
+    unavailable = asyncio.create_task(bot.wait_for("guild_unavailable", timeout=5))
+    await fake.outage(EN_GUILD)
+    assert (await unavailable).id == EN_GUILD
+    guild = bot.get_guild(EN_GUILD)
+    assert guild is not None and guild.unavailable  # still a member, just unreachable
+
+
+async def test_a_guild_unavailable_at_identify_is_listed_without_details() -> None:
+    guilds = make_guilds()
+    guilds[1].unavailable = True
+    async with FakeDiscord(guilds, owner=OWNER) as fake:
+        with use_fake(fake):
+            bot = make_bot(Seen())
+            task = await start(bot, fake)
+            try:
+                assert {g.id for g in bot.guilds} == {NL_GUILD, EN_GUILD}
+                en = bot.get_guild(EN_GUILD)
+                assert en is not None and en.unavailable and not en.name  # no GUILD_CREATE
+                assert not bot.get_guild(NL_GUILD).unavailable  # type: ignore[union-attr]
+            finally:
+                await stop(bot, task)
+
+
 async def test_rate_limit_with_via_is_retried(fake: FakeDiscord, bot: commands.Bot) -> None:
     channel = bot.get_channel(NL_CHAT)
     assert isinstance(channel, discord.TextChannel)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,7 @@ from bot.errors import BadInput
 from bot.guilds.feeds import (
     active_feed_ids,
     add_guild_feed,
+    check_room_for_feed,
     list_guild_feeds,
     remove_guild_feed,
 )
@@ -70,3 +72,26 @@ async def test_a_feed_nobody_reads_stops_being_fetched(db: Database) -> None:
     assert await enabled()
     await remove_guild_feed(db, 2, shared)
     assert not await enabled()
+
+
+async def test_parallel_adds_cannot_pass_the_limit(db: Database) -> None:
+    """Twelve /feeds add at once with a limit of 3: exactly three are stored (issue #11)."""
+    urls = [f"https://race{n}.example/feed" for n in range(12)]
+    adds = (add(db, 1, url, limit=3) for url in urls)
+    results = await asyncio.gather(*adds, return_exceptions=True)
+    stored = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, BadInput)]
+    assert len(stored) == 3 and len(refused) == 9, results
+    assert len([f for f in await list_guild_feeds(db, 1) if not f.is_default]) == 3
+    assert await list_guild_feeds(db, 2) == []  # another server's limit is its own
+
+
+async def test_the_early_room_check_lets_a_default_back_in(db: Database) -> None:
+    [coindesk, _] = await sync_feeds(db, DEFAULTS, now=NOW)
+    await remove_guild_feed(db, 1, coindesk.id)
+    await add(db, 1, "https://a.example/feed", limit=1)
+    with pytest.raises(BadInput, match="1 feeds"):
+        await check_room_for_feed(db, 1, "https://b.example/feed", limit=1)
+    await check_room_for_feed(db, 1, coindesk.url, limit=1)  # switching it back on is free
+    await add(db, 1, coindesk.url, limit=1)
+    assert coindesk.id in await active_feed_ids(db, 1)

@@ -155,7 +155,8 @@ async def test_article_keys_migration_keeps_every_row(
     if db.dialect == "sqlite":  # what an interrupted run can leave behind
         async with db.begin() as conn:
             await conn.execute(sa.text("CREATE TABLE articles_m0006 (id INTEGER)"))
-    monkeypatch.undo()
+    # Up to m0006 only: later migrations are not what this test is about.
+    monkeypatch.setattr(db_module, "load_migrations", lambda: [m for m in every if m.version <= 6])
     assert await db.migrate() == [6]
     async with db.begin() as conn:
         rows = (await conn.execute(sa.text("SELECT * FROM articles ORDER BY id"))).all()
