@@ -56,6 +56,7 @@ class DeliveryEngine:
     ) -> None:
         self._db = db
         self.policy = policy or DeliveryPolicy()
+        self.sender = sender
         self.clock = clock  # replaceable at run time (tests jump the engine ahead of real time)
         now = self._now
         courier = Courier(db, sender, self.policy, clock=now, sleep=sleep)

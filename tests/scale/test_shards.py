@@ -85,7 +85,7 @@ class Process:
         self.bot, self.task = await start_bot(self.settings, services)
         engine = self.bot.get_cog("DigestCog").engine  # type: ignore[union-attr]
         engine.clock = lambda: clock
-        real_send = engine._sender.send
+        real_send = engine.sender.send
 
         async def send(channel_id: int, message: Any, *, nonce: str) -> int:
             self.sent_to.append(channel_id)
@@ -93,11 +93,11 @@ class Process:
                 return int(await send_hook(real_send, channel_id, message, nonce=nonce))
             return int(await real_send(channel_id, message, nonce=nonce))
 
-        engine._sender.send = send
+        engine.sender.send = send
 
     def set_clock(self, now: datetime) -> None:
         assert self.bot is not None
-        self.bot.get_cog("DigestCog").engine._clock = lambda: now  # type: ignore[union-attr]
+        self.bot.get_cog("DigestCog").engine.clock = lambda: now  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         if self.bot is not None and self.task is not None:
