@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import discord
 from discord import app_commands
@@ -13,16 +13,9 @@ from bot.discord.client import CryptoBot
 from bot.discord.embeds.feeds import feeds_embed
 from bot.discord.render import NO_MENTIONS, safe
 from bot.errors import BadInput
-from bot.guilds.feeds import (
-    add_guild_feed,
-    check_room_for_feed,
-    feed_refusal,
-    list_guild_feeds,
-    remove_guild_feed,
-)
-from bot.guilds.ratelimit import FEEDS_ADD, Limits, take_attempt
+from bot.guilds.adding import add_feed_from_url
+from bot.guilds.feeds import list_guild_feeds, remove_guild_feed
 from bot.i18n import N_, _, ngettext
-from bot.news.validate import FeedUrlError, check_feed_url
 
 
 class FeedsCog(commands.Cog):
@@ -51,41 +44,13 @@ class FeedsCog(commands.Cog):
         # Fetching and validating can take seconds: answer Discord first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
-        settings = services.settings
-        url = url.strip()
-        await check_room_for_feed(services.db, interaction.guild_id, url, settings.guild_feed_limit)
-        # Every attempt that gets this far downloads something: counted before the download.
-        await take_attempt(
+        added = await add_feed_from_url(
             services.db,
-            FEEDS_ADD,
+            services.feeds_http,
+            services.settings,
             guild_id=interaction.guild_id,
             user_id=interaction.user.id,
-            limits=Limits(
-                per_guild=settings.feeds_add_per_guild,
-                per_user=settings.feeds_add_per_user,
-                window=timedelta(seconds=settings.feeds_add_window_seconds),
-            ),
-            now=datetime.now(UTC),
-        )
-        try:
-            check = await check_feed_url(
-                services.feeds_http,
-                url,
-                # A smaller cap than the periodic pass: a server admin picks this URL.
-                max_bytes=min(settings.feeds_add_max_bytes, settings.http_max_bytes),
-                allow_private=settings.feeds_allow_private,
-                max_entries=settings.feed_max_entries,
-            )
-        except FeedUrlError as exc:
-            raise BadInput(feed_refusal(exc.reason)) from exc
-        feed = await add_guild_feed(
-            services.db,
-            interaction.guild_id,
-            url=check.url,
-            name=check.title,
-            language=check.language,
-            added_by=interaction.user.id,
-            limit=settings.guild_feed_limit,
+            url=url,
             now=datetime.now(UTC),
         )
         services.reads.invalidate()  # this server now reads the new list
@@ -94,8 +59,12 @@ class FeedsCog(commands.Cog):
             "New stories appear after the next fetch.",
             "Added **%(name)s** (%(language)s, %(entries)d items). "
             "New stories appear after the next fetch.",
-            check.entry_count,
-        ) % {"name": safe(feed.name, 100), "language": feed.language, "entries": check.entry_count}
+            added.check.entry_count,
+        ) % {
+            "name": safe(added.feed.name, 100),
+            "language": added.feed.language,
+            "entries": added.check.entry_count,
+        }
         await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
 
     @feeds.command(name=T("remove"), description=T("Remove a feed, or switch a default one off"))

@@ -29,6 +29,10 @@ class GuildFeed:
     language: str
     is_default: bool
     active: bool
+    # The last fetch, when it went wrong: feed_state's status (failing, blocked, gone, or ok
+    # for a slow answer) and its reason code (see bot/guilds/feed_status.py).
+    status: str | None = None
+    error: str | None = None
 
 
 def _guild_feeds_query(guild_id: int) -> sa.Select:
@@ -44,7 +48,10 @@ def _guild_feeds_query(guild_id: int) -> sa.Select:
             feeds.c.language,
             feeds.c.is_default,
             feeds.c.id.in_(disabled).label("disabled"),
+            feed_state.c.status,
+            feed_state.c.last_error,
         )
+        .outerjoin(feed_state, feed_state.c.feed_id == feeds.c.id)
         .where(
             sa.or_(
                 sa.and_(feeds.c.is_default.is_(True), feeds.c.enabled.is_(True)),
@@ -58,7 +65,17 @@ def _guild_feeds_query(guild_id: int) -> sa.Select:
 async def _read_guild_feeds(conn: AsyncConnection, guild_id: int) -> list[GuildFeed]:
     rows = (await conn.execute(_guild_feeds_query(guild_id))).all()
     return [
-        GuildFeed(r.id, r.name, r.url, r.language, bool(r.is_default), not r.disabled) for r in rows
+        GuildFeed(
+            r.id,
+            r.name,
+            r.url,
+            r.language,
+            bool(r.is_default),
+            not r.disabled,
+            r.status,
+            r.last_error,
+        )
+        for r in rows
     ]
 
 
@@ -225,6 +242,9 @@ FEED_REFUSALS = {
     "unreachable": N_("I could not reach that address. Check it and try again."),
     "too_large": N_("That feed is too large."),
     "not_a_feed": N_("That address does not serve an RSS or Atom feed."),
+    "unsupported_encoding": N_(
+        "That feed comes compressed in a way I do not accept (only gzip, deflate or br)."
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.discord.render import EmbedBuilder, safe
+from bot.guilds.feed_status import feed_problem
 from bot.guilds.feeds import GuildFeed
 from bot.i18n import _
 
@@ -12,8 +13,10 @@ FLAGS = {"nl": "🇳🇱", "en": "🇬🇧"}
 
 
 def _line(feed: GuildFeed) -> str:
-    mark = "✅" if feed.active else "⛔"
-    return f"{mark} {FLAGS.get(feed.language, feed.language)} {safe(feed.name, 80)}"
+    problem = feed_problem(feed.status, feed.error) if feed.active else None
+    mark = "⛔" if not feed.active else "⚠️" if problem else "✅"
+    line = f"{mark} {FLAGS.get(feed.language, feed.language)} {safe(feed.name, 80)}"
+    return f"{line} · {problem}" if problem else line
 
 
 def feeds_embed(rows: list[GuildFeed]) -> discord.Embed:
@@ -22,4 +25,6 @@ def feeds_embed(rows: list[GuildFeed]) -> discord.Embed:
     own = [f for f in rows if not f.is_default]
     builder.add_field(_("Default feeds"), "\n".join(map(_line, defaults)) or "-")
     builder.add_field(_("Added by this server"), "\n".join(map(_line, own)) or _("none yet"))
-    return builder.footer(_("⛔ = switched off here. Manage with /feeds add and /feeds remove."))
+    return builder.footer(
+        _("⛔ = switched off here, ⚠️ = its last fetch failed. Manage with /feeds add and remove.")
+    )
