@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import discord
 
+from bot.text_limits import clip
+
 # Discord's documented embed limits.
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -23,18 +25,6 @@ NEUTRAL = discord.Colour(0x95A5A6)
 BRAND = discord.Colour(0xF7931A)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-
-
-def clip(text: str, limit: int) -> str:
-    """Cut to `limit` characters at a word boundary, ending with an ellipsis."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.6:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-") + "…"
 
 
 def escape(text: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import discord
 
 from bot.compose.news import NewsBrief
-from bot.discord.render import EmbedBuilder, clip, safe
+from bot.discord.render import EmbedBuilder, safe
 from bot.i18n import _, ngettext
 from bot.labels import badge
+from bot.text_limits import clip
 
 SUMMARY_CHARS = 220
 
