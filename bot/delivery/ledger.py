@@ -166,11 +166,20 @@ async def take_over(
     lease: timedelta,
     scope: sa.ColumnElement[bool] | None = None,
 ) -> list[Claim]:
-    """Claim open rows whose lease ran out (their process died or asked for a retry later)."""
+    """Claim open rows whose lease ran out (their process died or asked for a retry later).
+
+    Only rows of enabled subscriptions: a paused one (its server removed the bot) or one
+    unsubscribed meanwhile keeps its open row untouched, to resume if it is switched on again.
+    """
     token = new_token()
+    enabled = sa.select(subs.c.id).where(subs.c.enabled.is_(True))
     stmt = (
         sa.update(table)
-        .where(table.c.state.in_(OPEN_STATES), table.c.lease_until <= now)
+        .where(
+            table.c.state.in_(OPEN_STATES),
+            table.c.lease_until <= now,
+            table.c.subscription_id.in_(enabled),
+        )
         .values(
             state=SENDING,
             claim_token=token,

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from bot.delivery import ledger
 from bot.delivery.memory import MemorySender
 from bot.delivery.messages import AlertEvent
 from bot.delivery.sender import ChannelGone, PermissionLost, RetryableSendError
 from bot.digest import store
+from bot.digest.tables import digest_subscriptions
 from bot.i18n import use_language
 from bot.storage import Database
 from tests.delivery.support import DUE, Crash, FlakySender, rows, subscribe
@@ -149,6 +151,33 @@ async def test_a_long_retry_after_defers_to_a_later_tick(
     assert row.state == "pending" and row.lease_until == DUE + timedelta(seconds=300)
     assert (await engine.run_due(DUE + timedelta(seconds=60))).sent == 0
     clock.now = DUE + timedelta(seconds=301)
+    assert (await engine.run_due(clock.now)).sent == 1
+    assert len(discord.posts[10]) == 1
+
+
+async def test_a_paused_subscription_is_not_retried_until_it_resumes(
+    db: Database, clock: Clock, discord: MemorySender, make_engine: EngineFactory
+) -> None:
+    """A delivery waiting for its retry when its server removes the bot: nothing is sent (a
+    send would fail and wrongly disable the subscription as 'channel gone'); once the server
+    is back and the subscription on again, the retry goes out."""
+    sub = await subscribe(db, clock, 10)
+    flaky = FlakySender(discord)
+    flaky.before_post.append(RetryableSendError(300.0))
+    clock.now = DUE
+    engine = make_engine(sender=flaky)
+    assert (await engine.run_due(DUE)).deferred == 1
+    await store.disable(db, sub.id, "guild_removed", DUE)
+    clock.now = DUE + timedelta(seconds=301)
+    assert (await engine.run_due(clock.now)).sent == 0
+    [row] = await rows(db)
+    assert row.state == "pending" and discord.posts[10] == []
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.update(digest_subscriptions)
+            .where(digest_subscriptions.c.id == sub.id)
+            .values(enabled=True, disabled_reason=None)
+        )
     assert (await engine.run_due(clock.now)).sent == 1
     assert len(discord.posts[10]) == 1
 
