@@ -2,7 +2,7 @@
 real fetch, parse, store and cluster path (bot.news.pipeline.ingest with the guarded feed
 client of open_services, FEEDS_ALLOW_PRIVATE on since the sites are on 127.0.0.x).
 
-    .venv/bin/python -m bench.hostile [--case NAME]
+    .venv/bin/python -m bench.hostile [--case NAME] [--plain]
 
 Cases (bench/_hostile_docs.py builds the documents, bench/_hostile_server.py serves them from
 a process of its own):
@@ -17,15 +17,16 @@ a process of its own):
     similar   5,000 look-alike headlines (tests/news/cluster_workload.py) over 25 feeds
     slow      10 slow feeds on one host (6-10 s each, trickled) and 3 fast feeds elsewhere
 
-Each case runs in a fresh process (the bot side; the sites are another), which ingests a sane
-warm-up feed first, as a running bot has made passes before, then reports the measured pass's
-wall time, its peak RSS growth (VmHWM, reset just before the pass, minus the RSS then), the
-largest event-loop stall (a 5 ms LoopTicker), the longest full garbage collection in it (one
-walks every object of the process holding the GIL, so it stalls the loop by itself) and the
-outcome, against targets: peak RSS grows < 150 MB, no stall > 100 ms, 5,000 look-alike
-headlines cluster in < 10 s, and with 10 slow feeds on one host the other feeds' articles are
-visible (ingest's publish callback, as the bot's pass publishes them) within 5 s of the pass
-start.
+Each case runs in a fresh process (the bot side; the sites are another). It ingests a sane
+warm-up feed first, as a running bot has made passes before; then, as the bot process does once
+started, it freezes what is alive (gc.freeze) and shortens the GIL slices (--plain: neither, as
+`python -m bot pipeline` runs). It reports the measured pass's wall time, its peak RSS growth
+(VmHWM, reset just before the pass, minus the RSS then), the largest event-loop stall (a 5 ms
+LoopTicker), the longest full garbage collection in the pass (one walks every object the
+process tracks, holding the GIL: it stalls the loop by itself) and the outcome, against
+targets: peak RSS grows < 150 MB, no stall > 100 ms, 5,000 look-alike headlines cluster in
+< 10 s, and with 10 slow feeds on one host the other feeds' articles are visible (ingest's
+publish callback, as the bot's pass publishes them) within 5 s of the pass start.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from bench._hostile_docs import CASES
 from bench._hostile_measure import FullGcWatch, Watch, hwm_mb, reset_peak_rss, timed_clustering
 from bench._stats import LoopTicker, rss_mb
 from bot.config import Settings, load_settings
+from bot.discord.client import SWITCH_INTERVAL
 from bot.news.feeds import FeedSpec
 from bot.news.pipeline import FeedReport, ingest
 from bot.news.state import FeedState, load_states
@@ -100,7 +102,7 @@ def _check(checks: list[tuple[bool, str]], ok: bool, text: str) -> None:
     checks.append((ok, text))
 
 
-async def measure(case: str, info: dict[str, Any], settings: Settings) -> Result:
+async def measure(case: str, info: dict[str, Any], settings: Settings, plain: bool) -> Result:
     ports, served, warm = info["ports"], info["feeds"], info["warmup"]
     urls = [f"http://127.0.0.{f['host'] + 1}:{ports[f['host']]}{f['path']}" for f in served]
     warm_url = f"http://127.0.0.{warm['host'] + 1}:{ports[warm['host']]}{warm['path']}"
@@ -116,6 +118,9 @@ async def measure(case: str, info: dict[str, Any], settings: Settings) -> Result
             await watch.publish()  # the sentiment backend loaded, as in a running bot
             watch.seen.clear()
         gc.collect()
+        if not plain:  # what the bot process does once started (CryptoBot.setup_hook)
+            gc.freeze()
+            sys.setswitchinterval(SWITCH_INTERVAL)
         reset_peak_rss()
         base = rss_mb()
         ticker = LoopTicker()
@@ -139,7 +144,8 @@ async def measure(case: str, info: dict[str, Any], settings: Settings) -> Result
         sent = f"{_size(f['bytes'])}" + (f" {f['encoding']}" if f["encoding"] else "")
         sent += f" over {f['seconds']:.2f} s" if f["seconds"] else ""
         print(f"  {f['path']:<26} {sent:<24} {label}")
-        labels.append(label if len(served) <= 5 else label.split(":")[0].split(" (")[0])
+        name = f["path"].rsplit("/", 1)[-1]
+        labels.append(f"{name}: {label}" if len(served) <= 5 else label.split(" (")[0])
     counts = collections.Counter(labels)
     outcome = "; ".join(f"{n}x {lab}" if n > 1 else lab for lab, n in counts.items())
     checks: list[tuple[bool, str]] = []
@@ -201,7 +207,7 @@ async def measure(case: str, info: dict[str, Any], settings: Settings) -> Result
     )
 
 
-async def run_case(case: str) -> Result:
+async def run_case(case: str, plain: bool) -> Result:
     load = os.getloadavg()[0]
     server = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -219,7 +225,7 @@ async def run_case(case: str) -> Result:
             settings = load_settings(
                 data_dir=Path(tmp), feeds_allow_private=True, sentiment_backend="lexicon"
             )
-            result = await measure(case, info, settings)
+            result = await measure(case, info, settings, plain)
     finally:
         server.stdin.close()
         try:
@@ -241,7 +247,7 @@ def print_result(r: Result) -> None:
         print(f"  {'PASS' if ok else 'FAIL'} {text}")
 
 
-def summary(results: list[Result]) -> None:
+def summary(results: list[Result], plain: bool) -> None:
     print("\n| case | time | peak RSS growth | largest stall (full GC) | outcome | targets |")
     print("|---|---|---|---|---|---|")
     for r in results:
@@ -252,14 +258,17 @@ def summary(results: list[Result]) -> None:
             f"{r.outcome} | {verdict} |"
         )
     cores = os.cpu_count()
-    print(f"\n{cores} cores; load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    mode = "--plain (no gc.freeze, 5 ms GIL slices)" if plain else "as the bot process"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n{mode}; {cores} cores; load average at the end {load}")
 
 
-def run_all(cases: list[str]) -> int:
+def run_all(cases: list[str], plain: bool) -> int:
     """Each case in a fresh process: no case's memory or warm caches count in another's."""
     results = []
     for case in cases:
         cmd = [sys.executable, "-m", "bench.hostile", "--case", case, "--result-line"]
+        cmd += ["--plain"] if plain else []
         with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True) as child:
             assert child.stdout is not None
             for line in child.stdout:
@@ -271,19 +280,26 @@ def run_all(cases: list[str]) -> int:
                     print(line, end="", flush=True)
         if not results or results[-1].case != case:
             print(f"case {case} gave no result (exit {child.returncode})")
-    summary(results)
+    summary(results, plain)
     return 0 if len(results) == len(cases) and all(r.passed for r in results) else 1
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=list(CASES), help="run only this case (in-process)")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="no gc.freeze() and CPython's 5 ms GIL slices, as `python -m bot pipeline` runs "
+        "(the bot process does both once started: bot/discord/client.py)",
+    )
     parser.add_argument("--result-line", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.case:
-        sys.exit(run_all(list(CASES)))
-    print(f"== {args.case}", flush=True)
-    result = asyncio.run(run_case(args.case))
+        sys.exit(run_all(list(CASES), args.plain))
+    mode = "plain (as `python -m bot pipeline`)" if args.plain else "as the bot process"
+    print(f"== {args.case}, {mode}", flush=True)
+    result = asyncio.run(run_case(args.case, args.plain))
     print_result(result)
     if args.result_line:
         print("RESULT " + json.dumps(asdict(result)))
