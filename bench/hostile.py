@@ -1,6 +1,7 @@
-"""Hostile feeds (issue #12): each hostile document served on loopback and sent through the
-real fetch, parse, store and cluster path (bot.news.pipeline.ingest with the guarded feed
-client of open_services, FEEDS_ALLOW_PRIVATE on since the sites are on 127.0.0.x).
+"""Hostile feeds (issue #12) through the real fetch, parse, store and cluster path.
+
+Each hostile document is served on loopback and ingested by bot.news.pipeline.ingest with the
+guarded feed client of open_services (FEEDS_ALLOW_PRIVATE on: the sites are on 127.0.0.x).
 
     .venv/bin/python -m bench.hostile [--case NAME] [--plain]
 
@@ -286,7 +287,7 @@ def run_all(cases: list[str], plain: bool) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=list(CASES), help="run only this case (in-process)")
+    parser.add_argument("--case", choices=list(CASES), help="run only this case, in this process")
     parser.add_argument(
         "--plain",
         action="store_true",
