@@ -5,6 +5,7 @@
     .venv/bin/python -m bench.scale         # 10,000 digests over two shard processes
     .venv/bin/python -m bench.sentiment     # headlines/s and memory per sentiment backend
     .venv/bin/python -m bench.interactions  # 200 interactions at once during a pass
+    .venv/bin/python -m bench.hostile       # hostile feeds through the real pass (issue #12)
 
 `make bench` runs them (BENCHES=..., BENCH_ARGS=...). Shared pieces: `_stats` (percentiles,
 memory, CPU by thread, event-loop lateness), `feedserver` (the benchmark feed sites),
