@@ -19,9 +19,9 @@ a process of its own):
     slow      10 slow feeds on one host (6-10 s each, trickled) and 3 fast feeds elsewhere
 
 Each case runs in a fresh process (the bot side; the sites are another). It ingests a sane
-warm-up feed first, as a running bot has made passes before; then, as the bot process does once
-started, it freezes what is alive (gc.freeze) and shortens the GIL slices (--plain: neither, as
-`python -m bot pipeline` runs). It reports the measured pass's wall time, its peak RSS growth
+warm-up feed first, as a running bot has made passes before; then, as the bot and pipeline
+processes do once started (bot.runtime.tuning), it freezes what is alive (gc.freeze) and
+shortens the GIL slices (--plain: neither, to see what that is worth). It reports the measured pass's wall time, its peak RSS growth
 (VmHWM, reset just before the pass, minus the RSS then), the largest event-loop stall (a 5 ms
 LoopTicker), the longest full garbage collection in the pass (one walks every object the
 process tracks, holding the GIL: it stalls the loop by itself) and the outcome, against
@@ -51,11 +51,11 @@ from bench._hostile_docs import CASES
 from bench._hostile_measure import FullGcWatch, Watch, hwm_mb, reset_peak_rss, timed_clustering
 from bench._stats import LoopTicker, rss_mb
 from bot.config import Settings, load_settings
-from bot.discord.client import SWITCH_INTERVAL
 from bot.news.feeds import FeedSpec
 from bot.news.pipeline import FeedReport, ingest
 from bot.news.state import FeedState, load_states
 from bot.runtime.services import open_services
+from bot.runtime.tuning import settle_after_startup
 
 MAX_RSS_GROWTH_MB = 150.0
 MAX_STALL = 0.100
@@ -118,10 +118,10 @@ async def measure(case: str, info: dict[str, Any], settings: Settings, plain: bo
         if watch:
             await watch.publish()  # the sentiment backend loaded, as in a running bot
             watch.seen.clear()
-        gc.collect()
-        if not plain:  # what the bot process does once started (CryptoBot.setup_hook)
-            gc.freeze()
-            sys.setswitchinterval(SWITCH_INTERVAL)
+        if plain:  # a process that skips it
+            gc.collect()
+        else:  # what the bot and pipeline processes do once started
+            settle_after_startup()
         reset_peak_rss()
         base = rss_mb()
         ticker = LoopTicker()

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.market.refresh import refresh_market
 from bot.runtime.jobs import Job, background_jobs, pipeline_pass
 from bot.runtime.services import open_services
+from bot.runtime.tuning import settle_after_startup
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ async def run_once(settings: Settings) -> int:
 async def run_forever(settings: Settings) -> int:
     """Every job until SIGTERM/SIGINT; a crashed job is logged and restarted by its loop."""
     async with open_services(settings) as services:
+        await services.sentiment()  # the model loads once, before the start-up objects settle
+        settle_after_startup()
         tasks: list[asyncio.Task[None]] = [
             asyncio.create_task(_run(job), name=name)
             for name, job in background_jobs(services).items()

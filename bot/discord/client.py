@@ -9,11 +9,9 @@ belong to the launcher, which closes them after the bot.
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import json
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +24,7 @@ from bot.discord.translator import CatalogTranslator
 from bot.discord.tree import BotTree
 from bot.guilds.settings import GuildLanguages
 from bot.runtime.services import Services
+from bot.runtime.tuning import settle_after_startup
 from bot.storage import kv
 
 log = logging.getLogger(__name__)
@@ -41,8 +40,6 @@ EXTENSIONS = (
 )
 
 Job = Callable[[], Awaitable[None]]
-
-SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
 
 
 def configure_endpoints(api_base: str, gateway_url: str) -> None:
@@ -93,14 +90,7 @@ class CryptoBot(commands.AutoShardedBot):
         jobs = {**self._jobs, "guild-reconciliation": self.membership.reconcile_when_ready}
         for name, job in jobs.items():
             self._tasks.append(asyncio.create_task(_supervised(name, job), name=name))
-        # Start-up objects (model, catalogs, cached history) live for the whole process: move
-        # them out of the collector's reach so full collections stay short (loop stalls).
-        gc.collect()
-        gc.freeze()
-        # Pipeline threads (parsing, clustering, scoring) hold the GIL in 5 ms slices by
-        # default; the event loop waits for it on every socket operation. Shorter slices keep
-        # interactions answered while a pass runs.
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        settle_after_startup()
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync only when the payload (definitions and translations) differs from the last one.
