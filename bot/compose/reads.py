@@ -22,7 +22,6 @@ from bot.compose.news import NewsBrief, news_brief
 from bot.digest.model import Digest
 from bot.guilds.feeds import active_feed_ids, default_feed_ids
 from bot.i18n import Language
-from bot.market.chart import render_chart
 from bot.market.report import SignalReport
 from bot.news.coins import COIN_NAMES
 from bot.news.query import known_coins
@@ -119,6 +118,9 @@ class Reads:
 
     async def signal_chart(self, report: SignalReport, language: Language) -> bytes:
         """One drawing per data version and language, shared by everyone asking meanwhile."""
+        # matplotlib costs ~45 MB resident: only a process that draws a chart imports it.
+        from bot.market.chart import render_chart
+
         version = (report.as_of, len(report.rut), len(report.eth_btc), report.rules)
         return await self._cache.get(
             ("signal-chart", language, version),
