@@ -21,13 +21,14 @@ a process of its own):
 Each case runs in a fresh process (the bot side; the sites are another). It ingests a sane
 warm-up feed first, as a running bot has made passes before; then, as the bot and pipeline
 processes do once started (bot.runtime.tuning), it freezes what is alive (gc.freeze) and
-shortens the GIL slices (--plain: neither, to see what that is worth). It reports the measured pass's wall time, its peak RSS growth
-(VmHWM, reset just before the pass, minus the RSS then), the largest event-loop stall (a 5 ms
-LoopTicker), the longest full garbage collection in the pass (one walks every object the
-process tracks, holding the GIL: it stalls the loop by itself) and the outcome, against
-targets: peak RSS grows < 150 MB, no stall > 100 ms, 5,000 look-alike headlines cluster in
-< 10 s, and with 10 slow feeds on one host the other feeds' articles are visible (ingest's
-publish callback, as the bot's pass publishes them) within 5 s of the pass start.
+shortens the GIL slices (--plain: neither, to see what that is worth). It reports the measured
+pass's wall time, its peak RSS growth (VmHWM, reset just before the pass, minus the RSS then),
+the largest event-loop stall (a 5 ms LoopTicker), the longest full garbage collection in the
+pass (one walks every object the process tracks, holding the GIL: it stalls the loop by
+itself) and the outcome, against targets: peak RSS grows < 150 MB, no stall > 100 ms, 5,000
+look-alike headlines cluster in < 10 s, and with 10 slow feeds on one host the other feeds'
+articles are visible (ingest's publish callback, as the bot's pass publishes them) within 5 s
+of the pass start.
 """
 
 from __future__ import annotations
