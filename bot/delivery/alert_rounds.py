@@ -10,42 +10,20 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.delivery import ledger
-from bot.delivery.courier import Clock, Courier, Kind
-from bot.delivery.digests import LanguageOf
+from bot.delivery.courier import Kind, Rounds
 from bot.delivery.ledger import Claim
 from bot.delivery.messages import AlertEvent, AlertMessage
 from bot.delivery.policy import DeliveryReport
 from bot.digest.store import disable_alerts
 from bot.digest.tables import alert_deliveries, alert_subscriptions
-from bot.shards import Scope
-from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
 ALERT = Kind("alert", alert_deliveries, alert_subscriptions, disable_alerts)
 
 
-class AlertRounds:
+class AlertRounds(Rounds):
     """`deliver_alerts`: post each event younger than the alert window, once per channel."""
-
-    def __init__(
-        self,
-        db: Database,
-        courier: Courier,
-        *,
-        language_of: LanguageOf,
-        scope: Scope | None,
-        clock: Clock,
-    ) -> None:
-        self._db = db
-        self._courier = courier
-        self.policy = courier.policy
-        self._language_of = language_of
-        self._scope = scope
-        self._clock = clock
-
-    def _where(self, subs: sa.Table) -> sa.ColumnElement[bool] | None:
-        return self._scope(subs) if self._scope else None
 
     async def deliver_alerts(
         self, events: Iterable[AlertEvent], now: datetime | None = None
@@ -54,14 +32,7 @@ class AlertRounds:
         now = now or self._clock()
         report = DeliveryReport()
         recent = {e.key: e for e in events if now - e.at <= self.policy.alert_window}
-        recovered = await ledger.take_over(
-            self._db,
-            alert_deliveries,
-            alert_subscriptions,
-            now=now,
-            lease=self.policy.lease,
-            scope=self._where(alert_subscriptions),
-        )
+        recovered = await self._take_over(ALERT, now)
         claims = recovered + await self._claim_alerts(recent, now)
         jobs = []
         for claim in claims:

@@ -18,11 +18,14 @@ from bot.delivery.messages import AlertMessage, DigestMessage
 from bot.delivery.policy import DeliveryPolicy, DeliveryReport
 from bot.delivery.sender import ChannelGone, PermissionLost, RetryableSendError, Sender
 from bot.digest.store import CHANNEL_GONE, missing_permission_reason
+from bot.i18n import Language
+from bot.shards import Scope
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+LanguageOf = Callable[[int], Awaitable[Language]]
 Sleep = Callable[[float], Awaitable[Any]]
 
 # Tolerated clock difference between processes when searching history for an earlier post.
@@ -227,4 +230,38 @@ class Courier:
             attempts=claim.attempts if attempts is None else attempts,
             error=error,
             now=self._clock(),
+        )
+
+
+class Rounds:
+    """What digest and alert rounds share: the courier, this process's shard scope, the clock,
+    and taking over deliveries whose lease ran out."""
+
+    def __init__(
+        self,
+        db: Database,
+        courier: Courier,
+        *,
+        language_of: LanguageOf,
+        scope: Scope | None,
+        clock: Clock,
+    ) -> None:
+        self._db = db
+        self._courier = courier
+        self.policy = courier.policy
+        self._language_of = language_of
+        self._scope = scope
+        self._clock = clock
+
+    def _where(self, subs: sa.Table) -> sa.ColumnElement[bool] | None:
+        return self._scope(subs) if self._scope else None
+
+    async def _take_over(self, kind: Kind, now: datetime) -> list[Claim]:
+        return await ledger.take_over(
+            self._db,
+            kind.deliveries,
+            kind.subscriptions,
+            now=now,
+            lease=self.policy.lease,
+            scope=self._where(kind.subscriptions),
         )

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from bot.delivery import ledger
-from bot.delivery.courier import Clock, Courier, Kind
+from bot.delivery.courier import Clock, Courier, Kind, LanguageOf, Rounds
 from bot.delivery.ledger import SENDING, SKIPPED, Claim
 from bot.delivery.messages import DigestMessage
 from bot.delivery.policy import DeliveryReport
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 # A server's feed set: the ids of the feeds it reads, sorted (the key digests are shared by).
 FeedSet = tuple[int, ...]
 Composer = Callable[[FeedSet, Language, datetime], Awaitable[Digest]]
-LanguageOf = Callable[[int], Awaitable[Language]]
 # guild ids -> each one's feed set (bot.guilds.feeds.feed_sets: a few queries per batch).
 FeedsOf = Callable[[Collection[int]], Awaitable[Mapping[int, FeedSet]]]
 
@@ -68,7 +67,7 @@ class _Tick:
         return await self._tasks[key]
 
 
-class DigestRounds:
+class DigestRounds(Rounds):
     """`run_due`: every digest due now, and those a crash left open."""
 
     def __init__(
@@ -82,17 +81,9 @@ class DigestRounds:
         clock: Clock,
         compose: Composer,
     ) -> None:
+        super().__init__(db, courier, language_of=language_of, scope=scope, clock=clock)
         self._compose = compose
-        self._db = db
-        self._courier = courier
-        self.policy = courier.policy
-        self._language_of = language_of
         self._feeds_of = feeds_of
-        self._scope = scope
-        self._clock = clock
-
-    def _where(self, subs: sa.Table) -> sa.ColumnElement[bool] | None:
-        return self._scope(subs) if self._scope else None
 
     async def run_due(self, now: datetime | None = None) -> DeliveryReport:
         """Claim and send every digest due at `now`, and finish ones a crash left open.
@@ -104,14 +95,7 @@ class DigestRounds:
         report = DeliveryReport()
         tick = _Tick(self._compose, now, report)
         jobs: list[asyncio.Task[None]] = []
-        recovered = await ledger.take_over(
-            self._db,
-            digest_deliveries,
-            digest_subscriptions,
-            now=now,
-            lease=self.policy.lease,
-            scope=self._where(digest_subscriptions),
-        )
+        recovered = await self._take_over(DIGEST, now)
         try:
             await self._dispatch(recovered, now, tick, report, jobs)
             after_id = 0

@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.delivery.alert_rounds import AlertRounds
-from bot.delivery.courier import Clock, Courier, Sleep, utcnow
-from bot.delivery.digests import Composer, DigestRounds, FeedSet, FeedsOf, LanguageOf
+from bot.delivery.courier import Clock, Courier, LanguageOf, Sleep, utcnow
+from bot.delivery.digests import Composer, DigestRounds, FeedSet, FeedsOf
 from bot.delivery.ledger import SENDING
 from bot.delivery.messages import AlertEvent
 from bot.delivery.policy import DeliveryPolicy, DeliveryReport
