@@ -1,7 +1,7 @@
 """A server's feeds: the defaults (each can be switched off per server) plus its own additions.
 
 The pipeline fetches every enabled feed once, whoever added it; what a server sees is filtered
-by `active_feed_ids` (outside a server: `default_feed_ids`).
+by `feed_sets` / `active_feed_ids` (outside a server: `default_feed_ids`).
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ def feed_limit_lock(guild_id: int) -> str:
 
 
 async def active_feed_ids(db: Database, guild_id: int) -> list[int]:
-    return [f.id for f in await list_guild_feeds(db, guild_id) if f.active]
+    """The feeds one server reads, by the same rule the digest engine uses (`feed_sets`)."""
+    return list((await feed_sets(db, [guild_id]))[guild_id])
 
 
 async def default_feed_ids(db: Database) -> list[int]:
@@ -105,8 +106,9 @@ async def default_feed_ids(db: Database) -> list[int]:
 
 
 async def feed_sets(db: Database, guild_ids: Collection[int]) -> dict[int, tuple[int, ...]]:
-    """Each server's active feed ids, sorted (as `active_feed_ids`), in a few queries however
-    many servers: for the digest engine, which needs hundreds at once."""
+    """Each server's active feed ids, sorted: the one rule for what a server reads, in a few
+    queries however many servers (the digest engine needs hundreds at once). `/feeds list`
+    shows the same set as its active rows (tests/guilds/test_feed_sets.py)."""
     defaults = set(await default_feed_ids(db))
     sets = {g: set(defaults) for g in guild_ids}
     wanted = list(sets)

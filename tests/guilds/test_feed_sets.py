@@ -1,4 +1,4 @@
-"""feed_sets (many servers in a few queries) agrees with active_feed_ids (one server)."""
+"""feed_sets (the feeds each server reads) agrees with what /feeds list shows as active."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.guilds.feeds import (
     add_guild_feed,
     default_feed_ids,
     feed_sets,
+    list_guild_feeds,
     remove_guild_feed,
 )
 from bot.news.feeds import FeedSpec, sync_feeds
@@ -32,7 +33,7 @@ async def own(db: Database, guild: int, url: str) -> int:
     return feed.id
 
 
-async def test_feed_sets_match_active_feed_ids(db: Database) -> None:
+async def test_feed_sets_match_the_active_rows_of_feeds_list(db: Database) -> None:
     a, b, c = (f.id for f in await sync_feeds(db, DEFAULTS, now=NOW))
     x = await own(db, 1, "https://x.example/rss")  # server 1: the defaults plus its own
     await own(db, 2, "https://x.example/rss")  # server 2 adds the same feed ...
@@ -46,7 +47,10 @@ async def test_feed_sets_match_active_feed_ids(db: Database) -> None:
 
     guilds = [1, 2, 3, 4, 5]  # 5: never touched its list
     sets = await feed_sets(db, guilds)
-    assert sets == {g: tuple(sorted(await active_feed_ids(db, g))) for g in guilds}
+    listed = {g: [f.id for f in await list_guild_feeds(db, g) if f.active] for g in guilds}
+    assert sets == {g: tuple(sorted(ids)) for g, ids in listed.items()}
+    for g in guilds:
+        assert list(sets[g]) == await active_feed_ids(db, g)
     assert sets[1] == tuple(sorted((a, b, x))) and sets[2] == tuple(sorted((b, x)))
     assert sets[3] == () and sets[4] == sets[5] == tuple(await default_feed_ids(db)) == (a, b)
     assert await feed_sets(db, []) == {}
