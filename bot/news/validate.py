@@ -19,7 +19,7 @@ from bot.news.fetch import looks_like_feed
 from bot.news.langdetect import detect
 from bot.news.parse import DEFAULT_MAX_ENTRIES, FeedUnreadable, parse_feed
 from bot.news.parse_cost import REASONS as GUARD_REASONS
-from bot.utils.http.addresses import AddressPolicy, is_public_address
+from bot.utils.http.addresses import AddressPolicy
 from bot.utils.http.body import read_body
 from bot.utils.http.errors import (
     AddressRefused,
@@ -30,7 +30,7 @@ from bot.utils.http.errors import (
     UnsupportedEncoding,
 )
 from bot.utils.http.feed_client import MAX_REDIRECTS, FeedClient
-from bot.utils.http.guard import Resolver, system_resolver
+from bot.utils.http.guard import Resolver
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -44,11 +44,7 @@ __all__ = [
     "FeedUrlUnreachable",
     "Resolver",
     "check_feed_url",
-    "is_public_address",
-    "resolve",
 ]
-
-resolve = system_resolver  # the default resolver, under its old name
 
 
 class FeedUrlError(Exception):

@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.news.validate import (
-    FeedUrlError,
-    Resolver,
-    check_feed_url,
-    is_public_address,
-)
-from bot.utils.http.addresses import STRICT, AddressPolicy
+from bot.news.validate import FeedUrlError, Resolver, check_feed_url
+from bot.utils.http.addresses import STRICT, AddressPolicy, is_public_address
 from bot.utils.http.feed_client import FeedClient, make_feed_client
 from bot.utils.http.guard import GuardedBackend
 from tests.news.conftest import FaultServer
