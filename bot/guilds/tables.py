@@ -1,6 +1,6 @@
-"""Run-time Table objects for migrations m0004_guilds and m0007_guild_limits."""
+"""Run-time Table objects for migrations m0004_guilds, m0007_guild_limits and m0008."""
 
-from sqlalchemy import BigInteger, Column, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, String, Table
 
 from bot.storage.tables import metadata
 from bot.storage.types import UTCDateTime
@@ -10,6 +10,7 @@ guild_settings = Table(
     metadata,
     Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
     Column("language", String(8)),
+    Column("translate", Boolean),  # m0008; NULL = on (bot/translate/)
     Column("updated_at", UTCDateTime, nullable=False),
 )
 

@@ -1,0 +1,1 @@
+"""Machine translation of stored stories between English and Dutch (issue 13)."""
