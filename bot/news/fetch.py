@@ -77,9 +77,21 @@ def looks_like_feed(body: bytes, content_type: str) -> bool:
 
 
 class HttpFetcher:
-    """Fetches through the process's feed client; at most `per_host` requests per host."""
+    """Fetches through the process's feed client; at most `per_host` requests per host.
 
-    def __init__(self, http: FeedClient, *, max_bytes: int, per_host: int, timeout: float) -> None:
+    `user_agents` maps a feed URL to the User-Agent its FEEDS_FILE entry sets; the client
+    checks it (bot.utils.http.feed_client) and every other feed sends HTTP_USER_AGENT.
+    """
+
+    def __init__(
+        self,
+        http: FeedClient,
+        *,
+        max_bytes: int,
+        per_host: int,
+        timeout: float,
+        user_agents: Mapping[str, str] | None = None,
+    ) -> None:
         if not isinstance(http, FeedClient):  # the guarded path is not optional
             raise TypeError("HttpFetcher needs a FeedClient (bot.utils.http.make_feed_client)")
         self.http = http
@@ -88,6 +100,7 @@ class HttpFetcher:
         # A total deadline per request, redirects and body included: httpx timeouts are per
         # read, so a server that trickles bytes forever would otherwise hold the slot.
         self.timeout = timeout
+        self.user_agents = dict(user_agents or {})
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
     def _slot(self, url: str) -> asyncio.Semaphore:
@@ -121,7 +134,8 @@ class HttpFetcher:
                 )
 
     async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
-        async with self.http.open(url, headers=headers) as resp:
+        agent = self.user_agents.get(url)
+        async with self.http.open(url, headers=headers, user_agent=agent) as resp:
             final = str(resp.url)
             code = resp.status_code
             if code == 304:

@@ -46,3 +46,9 @@ class BadEncoding(FetchRefused):
     """The body does not decompress."""
 
     reason = "bad_encoding"
+
+
+class HeaderRefused(FetchRefused):
+    """A header value that must not go on the wire (a newline or control character)."""
+
+    reason = "bad_header"

@@ -7,7 +7,10 @@ fetch through `FeedClient.open`, which
 * follows redirects by hand (at most MAX_REDIRECTS), each hop a new request through the
   guarded transport, so each hop's host is resolved once and checked (bot.utils.http.guard),
 * never reads proxy settings from the environment (`trust_env=False`) and never uses a proxy,
-* sends an Accept-Encoding that lists only what bot.utils.http.body decodes.
+* sends an Accept-Encoding that lists only what bot.utils.http.body decodes,
+* sends the process's User-Agent, or a feed's own from FEEDS_FILE (`open(user_agent=...)`),
+  checked here: one line of printable ASCII, at most USER_AGENT_CHARS. Only headers change;
+  the address, scheme and redirect checks are the same for every feed.
 
 The market refresh talks to fixed, configured API hosts and keeps the plain shared client.
 """
@@ -24,8 +27,9 @@ import httpx
 
 from bot.utils.http.addresses import AddressPolicy
 from bot.utils.http.body import accept_encoding
-from bot.utils.http.errors import SchemeRefused, TooManyRedirects
+from bot.utils.http.errors import HeaderRefused, SchemeRefused, TooManyRedirects
 from bot.utils.http.guard import DEFAULT_LIMITS, GuardedTransport, Resolver
+from bot.utils.http.headers import check_user_agent
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -84,13 +88,23 @@ class FeedClient(httpx.AsyncClient):
         url: str | httpx.URL,
         *,
         headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
         max_redirects: int = MAX_REDIRECTS,
     ) -> AsyncIterator[httpx.Response]:
         """GET `url`, following redirects hop by hop; yield the final, unread response.
 
-        Raises SchemeRefused, AddressRefused (from the transport), TooManyRedirects, or an
-        httpx.HTTPError. The response's `url` is the final URL.
+        `user_agent` replaces the client's User-Agent on every hop (a feed whose site refuses
+        the bot's, set by the operator in FEEDS_FILE); HeaderRefused if it is not one line of
+        printable ASCII within USER_AGENT_CHARS. Raises SchemeRefused, AddressRefused (from the
+        transport), TooManyRedirects, or an httpx.HTTPError. The response's `url` is the
+        final URL.
         """
+        if user_agent is not None:
+            try:
+                agent = check_user_agent(user_agent)
+            except ValueError as exc:
+                raise HeaderRefused(str(exc)) from None
+            headers = {**(headers or {}), "User-Agent": agent}
         try:
             target = httpx.URL(url)
         except httpx.InvalidURL as exc:
