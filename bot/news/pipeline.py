@@ -16,6 +16,7 @@ from bot.news.feeds import Feed, FeedSpec, enabled_feeds, load_feeds, sync_feeds
 from bot.news.fetch import Fetcher, FetchResult, FetchStatus, HttpFetcher
 from bot.news.normalize import Article, normalize_entries
 from bot.news.parse import FeedUnreadable, parse_bytes
+from bot.news.relevance import keep_crypto
 from bot.news.state import advance, load_states, save_state
 from bot.news.store import store_articles
 from bot.storage import Database
@@ -31,6 +32,7 @@ class FeedReport:
     status: str  # a FetchStatus value, or "skipped" while backing off
     entries: int = 0  # entries in the document
     new: int = 0  # articles stored for the first time
+    filtered: int = 0  # entries a crypto_only feed dropped as not about crypto
     backlog: bool = False  # first fetch of the feed: stored as old news
     warning: str | None = None  # the document was malformed but readable
     error: str | None = None
@@ -72,16 +74,23 @@ class _Digest:
     entries: int
     articles: list[Article]
     warning: str | None
+    filtered: int = 0
 
 
-def _digest(result: FetchResult, feed: Feed, now: datetime, max_entries: int) -> _Digest:
-    """Parse and normalise in one worker-thread call (both are CPU work)."""
+def _digest(
+    result: FetchResult, feed: Feed, now: datetime, max_entries: int, crypto_only: bool = False
+) -> _Digest:
+    """Parse, normalise and (for a crypto_only feed) filter in one worker-thread call: all
+    CPU work, and what the filter drops is never stored."""
     assert result.body is not None
     parsed = parse_bytes(result.body, result.headers, max_entries=max_entries)
     articles = normalize_entries(
         parsed.entries, source=feed.name, declared_language=feed.language, now=now
     )
-    return _Digest(len(parsed.entries), articles, parsed.warning)
+    filtered = 0
+    if crypto_only:
+        articles, filtered = keep_crypto(articles)
+    return _Digest(len(parsed.entries), articles, parsed.warning, filtered)
 
 
 async def ingest(
@@ -105,16 +114,21 @@ async def ingest(
     started = datetime.now(UTC)
     now = now or started
     if feeds is not None:  # an explicit list (demo, tests): exactly these
-        rows = await sync_feeds(db, list(feeds), now=now)
+        specs = list(feeds)
+        rows = await sync_feeds(db, specs, now=now)
     else:  # the configured list, plus the feeds servers added themselves
-        await sync_feeds(db, load_feeds(settings), now=now)
+        specs = load_feeds(settings)
+        await sync_feeds(db, specs, now=now)
         rows = await enabled_feeds(db)
+    # A configured feed's options (FEEDS_FILE / defaults), by URL; servers' feeds have none.
+    crypto_only = {s.url for s in specs if s.crypto_only}
     states = await load_states(db, [f.id for f in rows])
     fetch = fetcher or HttpFetcher(
         services.feeds_http,
         max_bytes=settings.http_max_bytes,
         per_host=settings.http_per_host,
         timeout=settings.http_timeout,
+        user_agents={s.url: s.user_agent for s in specs if s.user_agent},
     )
     interval = timedelta(seconds=settings.fetch_interval)
     store_lock = asyncio.Lock()  # one writer at a time: SQLite has only one anyway
@@ -148,7 +162,12 @@ async def ingest(
         if result.status is FetchStatus.OK:
             try:
                 digest = await run_pipeline_work(
-                    _digest, result, feed, now, settings.feed_max_entries
+                    _digest,
+                    result,
+                    feed,
+                    now,
+                    settings.feed_max_entries,
+                    feed.url in crypto_only,
                 )
             except FeedUnreadable as exc:
                 result = FetchResult(FetchStatus.FAILING, url=result.url, error=exc.reason)
@@ -170,6 +189,7 @@ async def ingest(
             result.status.value,
             entries=digest.entries,
             new=new,
+            filtered=digest.filtered,
             backlog=backlog and result.status is FetchStatus.OK,
             warning=digest.warning,
             error=result.error,
