@@ -6,8 +6,9 @@ stories (tariffs, housing, football) must not reach a crypto server. An article 
 * bot/news/coins.py tagged a coin in it (title or text), or
 * its title or summary holds a crypto term below, English or Dutch.
 
-Every term is unambiguous on its own: "mining", "token", "wallet", "halving", "ledger" or
-"exchange" are ordinary words in general news and count only as a coin's context (coins.py).
+Every term is unambiguous on its own: "mining", "token", "wallet", "halving", "ledger" and
+"exchange" are ordinary words in general news and are not terms; an article with them stays
+only when it also names a coin (coins.py) or a term.
 `crypto` also matches its compounds (cryptomunt, cryptobeurs, crypto-exchange, cryptowet) but
 not cryptography / cryptografie / cryptogram.
 """
