@@ -87,7 +87,7 @@ def test_the_first_translated_report_is_used_when_the_lead_is_not_yet() -> None:
     assert (shown.title, shown.link) == ("BTC omhoog", later.link)
 
 
-async def seed(db: Database) -> dict[str, int]:
+async def seed(db: Database, now: datetime = NOW) -> dict[str, int]:
     """Three stories of the last hours: English only, Dutch only, and one in both."""
     feeds = await sync_feeds(
         db,
@@ -95,7 +95,7 @@ async def seed(db: Database) -> dict[str, int]:
             FeedSpec("Wire", "https://wire.example/rss", "en"),
             FeedSpec("NL", "https://nl.ex/rss", "nl"),
         ],
-        now=NOW,
+        now=now,
     )
     feed = {f.language: f.id for f in feeds}
     rows = [  # (story key, title, language, hours ago)
@@ -115,12 +115,12 @@ async def seed(db: Database) -> dict[str, int]:
                             title=title,
                             language=lang,
                             signature=key,
-                            first_seen_at=NOW,
-                            last_seen_at=NOW,
+                            first_seen_at=now,
+                            last_seen_at=now,
                         )
                     )
                 ).inserted_primary_key[0]
-            when = NOW - timedelta(hours=hours)
+            when = now - timedelta(hours=hours)
             ids[title] = (
                 await conn.execute(
                     sa.insert(articles).values(
@@ -140,7 +140,7 @@ async def seed(db: Database) -> dict[str, int]:
     return ids
 
 
-async def translate_all(db: Database, ids: dict[str, int]) -> None:
+async def translate_all(db: Database, ids: dict[str, int], now: datetime = NOW) -> None:
     await save_translations(
         db,
         [
@@ -148,7 +148,7 @@ async def translate_all(db: Database, ids: dict[str, int]) -> None:
             Translation(ids[BOTH_EN], "nl", "en", "m-en-nl", "Fout", "Fout.", "ok"),
             Translation(ids[NL_ONLY], "en", "nl", "m-nl-en", "DNB warns on crypto loans", "", "ok"),
         ],
-        now=NOW,
+        now=now,
     )
 
 
