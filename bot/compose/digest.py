@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot.compose.localize import LocalText, localize_stories
+from bot.compose.localize import LocalText, localize, localize_stories, stored_translations
 from bot.config import Settings
 from bot.digest.model import CoinMood, Digest, Macro, Mood, StoryItem
 from bot.i18n import Language
@@ -232,17 +232,20 @@ async def compose_digest(
     """The digest of the articles of `feed_ids` for `language` as of `now` (the header date
     is `now`'s date in `zone`). Stories, coins and mood come from those feeds only.
 
-    Stories in `language` come first, then major English ones; an English digest takes Dutch
-    stories too when `translate` is on (a server's switch), since they can be shown in English.
-    Each story's text is what a reader of `language` sees (bot.compose.localize)."""
+    Stories in `language` come first, then major English ones. An English digest also takes
+    Dutch stories already translated into English when `translate` (the server's switch) is
+    on; untranslated Dutch stories stay out of it, as before translation existed. Each
+    story's text is what a reader of `language` sees (bot.compose.localize)."""
 
     async def ranked(lang: str) -> list[StoryView]:
         return await top_stories(db, now=now, language=lang, limit=STORIES * 2, feed_ids=feed_ids)
 
     if language == "en":
-        # Dutch stories only fill what English ones leave: no reserved slots.
         dutch = await ranked("nl") if translate else []
-        stories = pick_stories(await ranked("en"), dutch, reserve=0)
+        found = await stored_translations(db, dutch, "en")
+        readable = [s for s in dutch if localize(s, "en", found, translate=True).translated]
+        # Translated Dutch stories only fill what English ones leave: no reserved slots.
+        stories = pick_stories(await ranked("en"), readable, reserve=0)
     else:
         stories = pick_stories(await ranked(language), await ranked("en"))
     texts = await localize_stories(db, stories, language, translate=translate)

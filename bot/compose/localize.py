@@ -36,6 +36,10 @@ class LocalText:
     language: str  # the language its outlet wrote it in
     shown: Shown  # native | translated | pending | original (bot.labels.origin_label)
 
+    @property
+    def translated(self) -> bool:
+        return self.shown == "translated"
+
 
 def primary(language: str) -> str:
     """'nl-BE' -> 'nl': stored languages and reader languages compare on the primary subtag."""
@@ -91,13 +95,18 @@ def localize(
     )
 
 
+async def stored_translations(
+    db: Database, stories: Sequence[StoryView], reader: str
+) -> dict[int, Translation]:
+    """The stored translations into `reader` of every report of `stories` (one query)."""
+    ids = [t.article_id for s in stories for t in _texts(s, reader)]
+    return await translations_for(db, ids, primary(reader)) if ids else {}
+
+
 async def localize_stories(
     db: Database, stories: Sequence[StoryView], reader: str, *, translate: bool
 ) -> list[LocalText]:
-    """Each story's text for a reader of `reader`, in order (one query for all of them)."""
-    found: dict[int, Translation] = {}
-    if translate:
-        ids = [t.article_id for s in stories for t in _texts(s, reader)]
-        if ids:
-            found = await translations_for(db, ids, primary(reader))
+    """Each story's text for a reader of `reader`, in order: the one function every place
+    that shows stories calls (/news, digests, live posts)."""
+    found = await stored_translations(db, stories, reader) if translate else {}
     return [localize(s, reader, found, translate=translate) for s in stories]

@@ -215,6 +215,9 @@ async def test_not_yet_translated_is_marked(db: Database) -> None:
         db, feed_ids=(1, 2), language="nl", now=NOW, signal=None, zone=zone
     )
     assert "Engelstalig, nog niet vertaald" in render_digest_text(digest)
+    # An English digest takes only Dutch stories it can show in English: none yet.
+    en = await compose_digest(db, feed_ids=(1, 2), language="en", now=NOW, signal=None, zone=zone)
+    assert {s.title for s in en.stories} == {EN_TITLE, BOTH_EN}
 
 
 async def test_cache_keys_carry_reader_and_switch(db: Database) -> None:
