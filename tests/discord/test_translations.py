@@ -7,15 +7,24 @@ with `save_translations` (no model), then the real bot answers /news, /digest pr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
+import pytest
 import sqlalchemy as sa
 
+from bot.digest.schedule import next_run
 from bot.news.tables import articles
 from bot.translate.store import Translation, save_translations
-from tests.discord.conftest import EN_GUILD, NL_GUILD, Running
+from tests.discord.conftest import EN_CHANNEL, EN_GUILD, NL_CHANNEL, NL_GUILD, Running
 from tests.discord.test_commands import ask, embed_text
+from tests.discord.test_digest import AMS, advance_clock, subscribe
 from tests.harness import ADMIN, ALICE
+
+
+@pytest.fixture
+def bot_overrides() -> dict[str, object]:
+    return {"digest_tick_seconds": 0.2}
+
 
 SOL_NL = "Solana-netwerk ligt opnieuw stil terwijl validators herstarten"
 HACK_NL = "@everyone Ethereum-beurs gehackt, 50 miljoen dollar buitgemaakt"
@@ -142,3 +151,19 @@ async def test_about_says_translation_is_off_without_a_model(running: Running) -
     await store_translations(running)
     en = embed_text((await ask(running, EN_GUILD, "about")).embeds[0])
     assert "English ↔ Dutch, on: opus-mt-en-nl, opus-mt-nl-en" in en
+
+
+async def test_posted_digests_follow_each_servers_switch(running: Running) -> None:
+    await store_translations(running)
+    await ask(running, EN_GUILD, "language translate", {"state": "off"}, user=ADMIN)
+    await subscribe(running, NL_GUILD, NL_CHANNEL, time="08:00")
+    await subscribe(running, EN_GUILD, EN_CHANNEL, time="08:00", timezone="Europe/Amsterdam")
+    advance_clock(running, next_run(time(8, 0), AMS, datetime.now(UTC)) + timedelta(minutes=1))
+    nl = await running.fake.wait_for_message(NL_CHANNEL, timeout=10, source="channel")
+    en = await running.fake.wait_for_message(EN_CHANNEL, timeout=10, source="channel")
+    nl_text, en_text = embed_text(nl.embeds[0]), embed_text(en.embeds[0])
+    assert SOL_NL in nl_text and "Automatisch vertaald uit het Engels" in nl_text
+    assert "@everyone Ethereum-beurs gehackt" in nl_text and nl.pings.nobody
+    # Translation off: English originals only, no Dutch story, translated or not.
+    assert "Solana network stalls again" in en_text
+    assert XRP_EN not in en_text and "XRP koers" not in en_text and "translated" not in en_text
