@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
 from bot import __version__
+from bot.compose.localize import TRANSLATION_RECENT
 from bot.market.store import latest_days
 from bot.news.query import latest_article_time
 from bot.news.tables import articles, feeds
 from bot.storage import Database
 from bot.translate.tables import article_translations
-
-# A model that stored a translation this recently counts as running.
-TRANSLATION_RECENT = timedelta(days=2)
 
 
 @dataclass(frozen=True)

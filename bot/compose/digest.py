@@ -248,7 +248,7 @@ async def compose_digest(
         stories = pick_stories(await ranked("en"), readable, reserve=0)
     else:
         stories = pick_stories(await ranked(language), await ranked("en"))
-    texts = await localize_stories(db, stories, language, translate=translate)
+    texts = await localize_stories(db, stories, language, translate=translate, now=now)
     scored = await load_scored(db, since=now - 2 * WINDOW, until=now, feed_ids=feed_ids)
     summary = summarize(scored, period="24h", now=now)
     by_id = {s.article_id: s.score for s in scored}

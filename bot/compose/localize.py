@@ -11,19 +11,27 @@ time; nothing is translated here) and `localize` picks the text, as a pure funct
   reader's language, labelled "machine-translated from <its language>", linking to the
   original article.
 - Else the first report as written, its language marked: "not yet translated" while the
-  pipeline may still translate it, plainly "in English" when translation is off for the
-  server or the translation was refused (a 'fallback' row).
+  pipeline is translating into the reader's language (it stored one lately), plainly "in
+  English" when no model runs (the offline default), translation is off for the server, or
+  the translation was refused (a 'fallback' row).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
 
 from bot.labels import Shown
 from bot.news.query import ArticleText, StoryView
 from bot.storage import Database
 from bot.translate.store import Translation, translations_for
+from bot.translate.tables import article_translations
+
+# A model that stored a good translation this recently counts as running.
+TRANSLATION_RECENT = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,11 @@ def localize(
     translations: Mapping[int, Translation],
     *,
     translate: bool,
+    running: bool = True,
 ) -> LocalText:
     """The text of `story` for a reader of `reader`; `translations` maps article id to its
-    stored translation into `reader` (`translations_for`); `translate` is the server's switch."""
+    stored translation into `reader` (`translations_for`); `translate` is the server's switch;
+    `running` whether the pipeline translates into `reader` (else nothing is "pending")."""
     reader = primary(reader)
     texts = _texts(story, reader)
     native = [t for t in texts if primary(t.language) == reader]
@@ -85,7 +95,7 @@ def localize(
                 source = found.source_lang or text.language
                 return LocalText(found.title, found.summary, text.link, source, "translated")
     lead = texts[0]
-    waiting = translate and lead.article_id not in translations
+    waiting = translate and running and lead.article_id not in translations
     return LocalText(
         lead.title,
         _summary(lead, texts),
@@ -103,10 +113,32 @@ async def stored_translations(
     return await translations_for(db, ids, primary(reader)) if ids else {}
 
 
+async def translating_into(db: Database, reader: str, *, now: datetime | None = None) -> bool:
+    """Whether the pipeline stored a good translation into `reader` lately: a model runs.
+
+    Read from the store because the pipeline may run in another process."""
+    since = (now or datetime.now(UTC)) - TRANSLATION_RECENT
+    t = article_translations.c
+    query = sa.select(t.article_id).where(
+        t.target_lang == primary(reader), t.status == "ok", t.translated_at >= since
+    )
+    async with db.connection() as conn:
+        return (await conn.execute(query.limit(1))).first() is not None
+
+
 async def localize_stories(
-    db: Database, stories: Sequence[StoryView], reader: str, *, translate: bool
+    db: Database,
+    stories: Sequence[StoryView],
+    reader: str,
+    *,
+    translate: bool,
+    now: datetime | None = None,
 ) -> list[LocalText]:
     """Each story's text for a reader of `reader`, in order: the one function every place
-    that shows stories calls (/news, digests, live posts)."""
-    found = await stored_translations(db, stories, reader) if translate else {}
-    return [localize(s, reader, found, translate=translate) for s in stories]
+    that shows stories calls (/news, digests, live posts). `translate` is the server's
+    switch; `now` dates the "is a model running" check (default: the clock)."""
+    if not translate:
+        return [localize(s, reader, {}, translate=False) for s in stories]
+    found = await stored_translations(db, stories, reader)
+    running = await translating_into(db, reader, now=now)
+    return [localize(s, reader, found, translate=True, running=running) for s in stories]

@@ -68,7 +68,7 @@ async def news_brief(
     )
     ids = [i for s in stories for i in s.article_ids]
     scores = await sentiment_for_articles(db, ids) if ids else {}
-    texts = await localize_stories(db, stories, reader, translate=translate)
+    texts = await localize_stories(db, stories, reader, translate=translate, now=now)
     items = [
         NewsItem(s, story_mood([scores[i] for i in s.article_ids if i in scores]), text)
         for s, text in zip(stories, texts, strict=True)

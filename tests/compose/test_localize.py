@@ -70,6 +70,7 @@ def test_a_translation_is_marked_and_keeps_the_original_link() -> None:
 def test_untranslated_refused_and_switched_off_show_the_original() -> None:
     story = view(EN)
     assert localize(story, "nl", {}, translate=True).shown == "pending"
+    assert localize(story, "nl", {}, translate=True, running=False).shown == "original"
     refused = localize(story, "nl", {1: tr(1, EN.title, "fallback")}, translate=True)
     assert (refused.title, refused.shown) == (EN.title, "original")
     off = localize(story, "nl", {1: tr(1, "Bitcoin klimt")}, translate=False)
@@ -205,16 +206,30 @@ async def test_digest_shows_translations_with_label_and_link(db: Database) -> No
     assert "Engelstalig" in render_digest_text(off)
 
 
-async def test_not_yet_translated_is_marked(db: Database) -> None:
-    await seed(db)
-    brief = await news_brief(db, now=NOW, feed_ids=(1, 2), reader="nl", limit=10)
-    pending = next(i for i in brief.items if i.story.title == EN_TITLE)
-    assert (pending.text.title, pending.text.shown) == (EN_TITLE, "pending")
+async def test_untranslated_is_marked_and_pending_only_while_a_model_runs(db: Database) -> None:
+    ids = await seed(db)
     zone = ZoneInfo("UTC")
-    digest = await compose_digest(
-        db, feed_ids=(1, 2), language="nl", now=NOW, signal=None, zone=zone
-    )
-    assert "Engelstalig, nog niet vertaald" in render_digest_text(digest)
+
+    async def record_story() -> tuple[str, str]:
+        brief = await news_brief(db, now=NOW, feed_ids=(1, 2), reader="nl", limit=10)
+        shown = next(i.text for i in brief.items if i.story.title == EN_TITLE)
+        return shown.title, shown.shown
+
+    async def dutch_digest() -> str:
+        digest = await compose_digest(
+            db, feed_ids=(1, 2), language="nl", now=NOW, signal=None, zone=zone
+        )
+        return render_digest_text(digest)
+
+    # No model ever translated into Dutch (the offline default): the language, nothing more.
+    assert await record_story() == (EN_TITLE, "original")
+    text = await dutch_digest()
+    assert "🌐 Engelstalig\n" in text and "nog niet vertaald" not in text
+    # While a model translates into Dutch, a story it has not reached yet says so.
+    other = Translation(ids[BOTH_EN], "nl", "en", "m-en-nl", "Vertaald", "", "ok")
+    await save_translations(db, [other], now=NOW - timedelta(hours=1))
+    assert await record_story() == (EN_TITLE, "pending")
+    assert "Engelstalig, nog niet vertaald" in await dutch_digest()
     # An English digest takes only Dutch stories it can show in English: none yet.
     en = await compose_digest(db, feed_ids=(1, 2), language="en", now=NOW, signal=None, zone=zone)
     assert {s.title for s in en.stories} == {EN_TITLE, BOTH_EN}
