@@ -19,7 +19,10 @@ class AboutCog(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         info = await self.bot.services.reads.about(interaction.guild_id)
         backend = await self.bot.services.sentiment_name()
-        await interaction.response.send_message(embed=about_embed(info, backend), ephemeral=True)
+        translate = await self.bot.languages.translate_for(interaction.guild_id)
+        await interaction.response.send_message(
+            embed=about_embed(info, backend, translate), ephemeral=True
+        )
 
 
 async def setup(bot: CryptoBot) -> None:

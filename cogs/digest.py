@@ -79,6 +79,7 @@ class DigestCog(commands.Cog):
             self.bot.settings,
             DiscordSender(self.bot),
             language_of=self.language_of,
+            translate_of=self.bot.languages.translate_for,
             scope=delivery_scope(self.bot.settings),  # only this process's shards' guilds
         )
         interval = self.bot.settings.digest_tick_seconds
@@ -182,6 +183,7 @@ class DigestCog(commands.Cog):
             now=datetime.now(UTC),
             signal=signal,
             zone=parse_zone(services.settings.default_timezone),
+            translate=await self.bot.languages.translate_for(interaction.guild_id),
         )
         await interaction.edit_original_response(
             embed=digest_embed(digest), allowed_mentions=NO_MENTIONS

@@ -1,4 +1,4 @@
-"""/language set|show: the server's reply language."""
+"""/language set|show|translate: the server's reply language and its machine translations."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.render import NO_MENTIONS
+from bot.guilds.settings import translate_reply, translate_state
 from bot.i18n import Language, _, current_language, use_language
 
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "nl": "Nederlands"}
@@ -46,6 +47,26 @@ class LanguageCog(commands.Cog):
             }
         await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
 
+    @language.command(
+        name=T("translate"),
+        description=T("Show stories from other languages machine-translated, or as written"),
+    )
+    @app_commands.describe(state=T("On: translated stories; off: originals"))
+    @app_commands.rename(state=T("state"))
+    @app_commands.choices(
+        state=[
+            app_commands.Choice(name=T("on"), value="on"),
+            app_commands.Choice(name=T("off"), value="off"),
+        ]
+    )
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def set_translate(self, interaction: discord.Interaction, state: str) -> None:
+        assert interaction.guild_id is not None  # guild_only
+        on = state == "on"
+        await self.bot.languages.set_translate(interaction.guild_id, on)
+        await interaction.response.send_message(translate_reply(on), allowed_mentions=NO_MENTIONS)
+
     @language.command(name=T("show"), description=T("Show the server's reply language"))
     async def show_language(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
@@ -58,7 +79,8 @@ class LanguageCog(commands.Cog):
                 "This server's reply language is %(language)s (from the server's locale; "
                 "change it with /language set)."
             ) % {"language": name}
-        await interaction.response.send_message(text, ephemeral=True)
+        on = await self.bot.languages.translate_for(interaction.guild_id)
+        await interaction.response.send_message(f"{text}\n{translate_state(on)}", ephemeral=True)
 
 
 async def setup(bot: CryptoBot) -> None:

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.news import news_embed
+from bot.i18n import current_language
 from bot.news.coins import parse_coin
 from cogs._common import coin_choices
 
@@ -47,6 +48,8 @@ class NewsCog(commands.Cog):
             hours=hours,
             coin=ticker,
             language=None if language == "any" else language,
+            reader=current_language.get(),
+            translate=await self.bot.languages.translate_for(interaction.guild_id),
         )
         backend = await self.bot.services.sentiment_name()
         await interaction.response.send_message(embed=news_embed(brief, backend))

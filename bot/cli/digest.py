@@ -1,4 +1,6 @@
-"""`python -m bot digest [--lang nl|en] [--at ISO-TIME]`: today's digest in the terminal.
+"""`python -m bot digest [preview] [--reader nl|en] [--no-translate] [--at ISO-TIME]`: today's
+digest in the terminal, as a server whose language is `--reader` gets it (`--lang` is the
+older name of `--reader`; `preview` is optional and names what `/digest preview` shows).
 
 Offline: it reads whatever the pipeline stored from the default feeds (the configured ones,
 as outside a server; never a server's own), plus the bundled market history. When
@@ -13,6 +15,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.cli.reader import add_reader_flags, reader_of
 from bot.compose.digest import WINDOW, DigestComposer
 from bot.config import Settings
 from bot.digest.text import render_digest_text
@@ -24,7 +27,11 @@ from bot.runtime.services import open_services
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("digest", help="print today's digest from the stored data")
-    parser.add_argument("--lang", choices=["nl", "en"], help="the digest's language")
+    parser.add_argument(
+        "action", nargs="?", choices=["preview"], default="preview", help="(default) preview"
+    )
+    add_reader_flags(parser)
+    parser.add_argument("--lang", choices=["nl", "en"], help="older name of --reader")
     parser.add_argument(
         "--at",
         type=_aware,
@@ -56,12 +63,13 @@ async def _run(args: argparse.Namespace, settings: Settings, language: Language)
             )
             print()
             now = latest
-        digest = await DigestComposer(services.db, settings)(feeds, language, now)
+        compose = DigestComposer(services.db, settings)
+        digest = await compose(feeds, language, now, args.translate)
     print(render_digest_text(digest))
     return 0
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    language: Language = args.lang or settings.default_language
+    language = reader_of(args, settings)
     with use_language(language):
         return asyncio.run(_run(args, settings, language))

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
 from bot import __version__
+from bot.compose.localize import TRANSLATION_RECENT
 from bot.market.store import latest_days
 from bot.news.query import latest_article_time
 from bot.news.tables import articles, feeds
 from bot.storage import Database
+from bot.translate.tables import article_translations
+
+
+@dataclass(frozen=True)
+class TranslationStatus:
+    """Whether the pipeline translates stories, and with which models (empty: it does not)."""
+
+    models: tuple[str, ...] = ()
+
+    @property
+    def on(self) -> bool:
+        return bool(self.models)
 
 
 @dataclass(frozen=True)
@@ -22,6 +35,23 @@ class AboutInfo:
     articles: int
     latest_article: datetime | None
     market_days: dict[str, date]
+    translation: TranslationStatus = TranslationStatus()
+
+
+async def translation_status(db: Database, *, now: datetime | None = None) -> TranslationStatus:
+    """The models that stored a good translation lately; none means translation is off (no
+    model could load, or TRANSLATION_ENABLED is off).
+
+    Read from the store because the pipeline may run in another process. The one place
+    /about learns the translation state: when the engine records its own, read it here.
+    """
+    since = (now or datetime.now(UTC)) - TRANSLATION_RECENT
+    t = article_translations.c
+    async with db.connection() as conn:
+        rows = await conn.execute(
+            sa.select(t.model).where(t.status == "ok", t.translated_at >= since).distinct()
+        )
+        return TranslationStatus(tuple(sorted(r.model for r in rows)))
 
 
 async def about_info(db: Database, *, feed_ids: Collection[int]) -> AboutInfo:
@@ -46,4 +76,5 @@ async def about_info(db: Database, *, feed_ids: Collection[int]) -> AboutInfo:
         articles=total,
         latest_article=await latest_article_time(db, feed_ids=ids),
         market_days=await latest_days(db),
+        translation=await translation_status(db),
     )

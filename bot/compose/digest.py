@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from bot.compose.localize import LocalText, localize, localize_stories, stored_translations
 from bot.config import Settings
 from bot.digest.model import CoinMood, Digest, Macro, Mood, StoryItem
 from bot.i18n import Language
@@ -76,13 +77,18 @@ def _merge(kept: StoryView, twin: StoryView) -> StoryView:
         languages=sorted({*kept.languages, *twin.languages}),
         coins=list(dict.fromkeys([*kept.coins, *twin.coins])),
         article_ids=[*kept.article_ids, *twin.article_ids],
+        texts=(*kept.texts, *twin.texts),
     )
 
 
 def pick_stories(
-    local: Sequence[StoryView], english: Sequence[StoryView], limit: int = STORIES
+    local: Sequence[StoryView],
+    english: Sequence[StoryView],
+    limit: int = STORIES,
+    reserve: int = MAJOR_ENGLISH,
 ) -> list[StoryView]:
-    """The reader's language first, then major English stories (several outlets), then fill.
+    """The reader's language first, then major English stories (several outlets, at most
+    `reserve` of them), then fill.
 
     Both lists come ranked by `top_stories` (most outlets, then newest). A story appears
     once: the same story in the other language, or one that reads as a rewrite of a picked
@@ -108,14 +114,14 @@ def pick_stories(
         return True
 
     majors = [s for s in english if len(s.sources) > 1] if local else []
-    reserved = limit - min(MAJOR_ENGLISH, len(majors))
+    reserved = limit - min(reserve, len(majors))
     for story in local:
         if len(picked) >= reserved:
             break
         add(story)
     added = 0
     for story in majors:
-        if added >= MAJOR_ENGLISH:
+        if added >= reserve:
             break
         added += add(story)
     for story in [*local, *english]:
@@ -192,18 +198,20 @@ async def coin_mentions(
         return [(a, c) for a, c in await conn.execute(query)]
 
 
-def _story_item(story: StoryView, scores: dict[int, float]) -> StoryItem:
+def _story_item(story: StoryView, text: LocalText, scores: dict[int, float]) -> StoryItem:
     found = [scores[i] for i in story.article_ids if i in scores]
     mean = sum(found) / len(found) if found else None
     return StoryItem(
-        title=story.title,
-        summary=story.summary,
-        link=story.link,
+        title=text.title,
+        summary=text.summary,
+        link=text.link,
         sources=tuple(story.sources),
         languages=tuple(story.languages),
         coins=tuple(story.coins),
         score=mean,
         label=lean(mean, _STORY_LEAN),
+        shown=text.shown,
+        origin=text.language,
     )
 
 
@@ -219,16 +227,28 @@ async def compose_digest(
     now: datetime,
     signal: SignalReport | None,
     zone: ZoneInfo | None = None,
+    translate: bool = True,
 ) -> Digest:
     """The digest of the articles of `feed_ids` for `language` as of `now` (the header date
-    is `now`'s date in `zone`). Stories, coins and mood come from those feeds only."""
-    english = await top_stories(db, now=now, language="en", limit=STORIES * 2, feed_ids=feed_ids)
-    local = (
-        []
-        if language == "en"
-        else await top_stories(db, now=now, language=language, limit=STORIES * 2, feed_ids=feed_ids)
-    )
-    stories = pick_stories(local, english)
+    is `now`'s date in `zone`). Stories, coins and mood come from those feeds only.
+
+    Stories in `language` come first, then major English ones. An English digest also takes
+    Dutch stories already translated into English when `translate` (the server's switch) is
+    on; untranslated Dutch stories stay out of it, as before translation existed. Each
+    story's text is what a reader of `language` sees (bot.compose.localize)."""
+
+    async def ranked(lang: str) -> list[StoryView]:
+        return await top_stories(db, now=now, language=lang, limit=STORIES * 2, feed_ids=feed_ids)
+
+    if language == "en":
+        dutch = await ranked("nl") if translate else []
+        found = await stored_translations(db, dutch, "en")
+        readable = [s for s in dutch if localize(s, "en", found, translate=True).translated]
+        # Translated Dutch stories only fill what English ones leave: no reserved slots.
+        stories = pick_stories(await ranked("en"), readable, reserve=0)
+    else:
+        stories = pick_stories(await ranked(language), await ranked("en"))
+    texts = await localize_stories(db, stories, language, translate=translate, now=now)
     scored = await load_scored(db, since=now - 2 * WINDOW, until=now, feed_ids=feed_ids)
     summary = summarize(scored, period="24h", now=now)
     by_id = {s.article_id: s.score for s in scored}
@@ -243,7 +263,7 @@ async def compose_digest(
         day=day,
         generated_at=now,
         mood=mood_from_summary(summary),
-        stories=tuple(_story_item(s, by_id) for s in stories),
+        stories=tuple(_story_item(s, t, by_id) for s, t in zip(stories, texts, strict=True)),
         coins=tuple(coin_moods(mentions, by_id)),
         macro=macro_from_report(signal) if signal else None,
     )
@@ -294,7 +314,7 @@ class DigestComposer:
             return report
 
     async def __call__(
-        self, feed_ids: Collection[int], language: Language, now: datetime
+        self, feed_ids: Collection[int], language: Language, now: datetime, translate: bool = True
     ) -> Digest:
         return await compose_digest(
             self._db,
@@ -303,4 +323,5 @@ class DigestComposer:
             now=now,
             signal=await self.signal_report(now),
             zone=self._zone,
+            translate=translate,
         )

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.compose.localize import LocalText, localize_stories
 from bot.news.query import StoryView, top_stories
 from bot.sentiment.store import sentiment_for_articles
 from bot.sentiment.types import Label, Sentiment
@@ -26,6 +27,7 @@ class StoryMood:
 class NewsItem:
     story: StoryView
     mood: StoryMood | None
+    text: LocalText  # title, summary and link as the reader sees them
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,10 @@ class NewsBrief:
     items: list[NewsItem]
     hours: int
     coin: str | None
-    language: str | None
+    language: str | None  # the sources' language asked for; None for any
     now: datetime
+    reader: str = "en"  # the language the stories are shown in
+    translate: bool = True  # the server's translation switch
 
 
 def story_mood(scores: list[Sentiment]) -> StoryMood | None:
@@ -54,14 +58,19 @@ async def news_brief(
     language: str | None = None,
     feed_ids: Collection[int],
     limit: int = 5,
+    reader: str = "en",
+    translate: bool = True,
 ) -> NewsBrief:
-    """The top stories of the articles of `feed_ids` (a server's feed set)."""
+    """The top stories of the articles of `feed_ids` (a server's feed set), each in the text a
+    reader of `reader` sees (bot.compose.localize); `language` filters the sources."""
     stories = await top_stories(
         db, now=now, hours=hours, language=language, coin=coin, limit=limit, feed_ids=feed_ids
     )
     ids = [i for s in stories for i in s.article_ids]
     scores = await sentiment_for_articles(db, ids) if ids else {}
+    texts = await localize_stories(db, stories, reader, translate=translate, now=now)
     items = [
-        NewsItem(s, story_mood([scores[i] for i in s.article_ids if i in scores])) for s in stories
+        NewsItem(s, story_mood([scores[i] for i in s.article_ids if i in scores]), text)
+        for s, text in zip(stories, texts, strict=True)
     ]
-    return NewsBrief(items, hours, coin, language, now)
+    return NewsBrief(items, hours, coin, language, now, reader, translate)

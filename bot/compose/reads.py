@@ -60,12 +60,23 @@ class Reads:
         hours: int,
         coin: str | None,
         language: str | None,
+        reader: Language = "en",
+        translate: bool = True,
     ) -> NewsBrief:
+        """`language` filters the sources; `reader` and `translate` (the server's reply
+        language and translation switch) choose each story's text (bot.compose.localize)."""
         feeds = await self.feed_ids(guild_id)
         return await self._cache.get(
-            ("news", feeds, hours, coin, language),
+            ("news", feeds, hours, coin, language, reader, translate),
             lambda: news_brief(
-                self._db, now=now, hours=hours, coin=coin, language=language, feed_ids=feeds
+                self._db,
+                now=now,
+                hours=hours,
+                coin=coin,
+                language=language,
+                feed_ids=feeds,
+                reader=reader,
+                translate=translate,
             ),
         )
 
@@ -86,18 +97,25 @@ class Reads:
         now: datetime,
         signal: SignalSource,
         zone: ZoneInfo,
+        translate: bool = True,
     ) -> Digest:
         """Today's digest of the server's feed set (/digest preview); `signal(now)` builds the
-        market report."""
+        market report; `translate` is the server's translation switch."""
         feeds = await self.feed_ids(guild_id)
 
         async def compose() -> Digest:
             report = await signal(now)
             return await compose_digest(
-                self._db, feed_ids=feeds, language=language, now=now, signal=report, zone=zone
+                self._db,
+                feed_ids=feeds,
+                language=language,
+                now=now,
+                signal=report,
+                zone=zone,
+                translate=translate,
             )
 
-        return await self._cache.get(("digest", feeds, language, zone.key), compose)
+        return await self._cache.get(("digest", feeds, language, zone.key, translate), compose)
 
     async def coin_suggestions(self, guild_id: int | None, current: str) -> list[str]:
         """Most-mentioned coins first, matching ticker or name; Discord allows 25 choices."""

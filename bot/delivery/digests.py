@@ -1,8 +1,10 @@
-"""Due digests: claimed in batches, composed once per (feed set, language) per tick, then sent.
+"""Due digests: claimed in batches, composed once per (feed set, language, translation switch)
+per tick, then sent.
 
 A server's digest is made from its own feed set (`feeds_of`, looked up for each batch of claims
-in one go; the language per server): servers reading the same feeds share one composition, a
-server with feeds of its own gets its own, and no server's feeds reach another server's digest.
+in one go; the language and translation switch per server): servers reading the same feeds
+share one composition, a server with feeds of its own gets its own, and no server's feeds
+reach another server's digest.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ log = logging.getLogger(__name__)
 
 # A server's feed set: the ids of the feeds it reads, sorted (the key digests are shared by).
 FeedSet = tuple[int, ...]
-Composer = Callable[[FeedSet, Language, datetime], Awaitable[Digest]]
+# (feed set, language, now, translate) -> digest; translate is the server's switch.
+Composer = Callable[[FeedSet, Language, datetime, bool], Awaitable[Digest]]
+TranslateOf = Callable[[int], Awaitable[bool]]
 # guild ids -> each one's feed set (bot.guilds.feeds.feed_sets: a few queries per batch).
 FeedsOf = Callable[[Collection[int]], Awaitable[Mapping[int, FeedSet]]]
 
@@ -43,25 +47,26 @@ YIELD_EVERY = 100
 
 
 class _Tick:
-    """One `run_due` call's digests: composed on first need, once per (feed set, language)."""
+    """One `run_due` call's digests: composed on first need, once per (feed set, language,
+    translate)."""
 
     def __init__(self, compose: Composer, now: datetime, report: DeliveryReport) -> None:
         self._compose = compose
         self._now = now
         self._report = report
-        self._tasks: dict[tuple[FeedSet, Language], asyncio.Task[Digest | None]] = {}
+        self._tasks: dict[tuple[FeedSet, Language, bool], asyncio.Task[Digest | None]] = {}
 
-    async def _build(self, feeds: FeedSet, language: Language) -> Digest | None:
+    async def _build(self, feeds: FeedSet, language: Language, translate: bool) -> Digest | None:
         try:
-            digest = await self._compose(feeds, language, self._now)
+            digest = await self._compose(feeds, language, self._now, translate)
         except Exception:
             log.exception("composing the %s digest of feeds %s failed", language, feeds)
             return None
         self._report.composed.append(language)
         return digest
 
-    async def digest(self, feeds: FeedSet, language: Language) -> Digest | None:
-        key = (tuple(sorted(feeds)), language)
+    async def digest(self, feeds: FeedSet, language: Language, translate: bool) -> Digest | None:
+        key = (tuple(sorted(feeds)), language, translate)
         if key not in self._tasks:
             self._tasks[key] = asyncio.create_task(self._build(*key))
         return await self._tasks[key]
@@ -80,10 +85,15 @@ class DigestRounds(Rounds):
         scope: Scope | None,
         clock: Clock,
         compose: Composer,
+        translate_of: TranslateOf | None = None,
     ) -> None:
         super().__init__(db, courier, language_of=language_of, scope=scope, clock=clock)
         self._compose = compose
         self._feeds_of = feeds_of
+        self._translate_of = translate_of
+
+    async def _translate(self, guild_id: int) -> bool:
+        return True if self._translate_of is None else await self._translate_of(guild_id)
 
     async def run_due(self, now: datetime | None = None) -> DeliveryReport:
         """Claim and send every digest due at `now`, and finish ones a crash left open.
@@ -134,8 +144,8 @@ class DigestRounds(Rounds):
         report: DeliveryReport,
         jobs: list[asyncio.Task[None]],
     ) -> None:
-        """Attach each claim's message (composed once per feed set and language) and start
-        sending it."""
+        """Attach each claim's message (composed once per feed set, language and translation
+        switch) and start sending it."""
         live = {c.guild_id for c in claims if now - c.run_at <= self.policy.grace}
         feed_sets = await self._feeds_of(live) if live else {}
         for n, claim in enumerate(claims, 1):
@@ -144,7 +154,8 @@ class DigestRounds(Rounds):
             message = None
             if now - claim.run_at <= self.policy.grace:  # else only resolve what happened
                 language = await self._language_of(claim.guild_id)
-                composed = await tick.digest(feed_sets[claim.guild_id], language)
+                translate = await self._translate(claim.guild_id)
+                composed = await tick.digest(feed_sets[claim.guild_id], language, translate)
                 if composed is None:
                     retry_at = now + _COMPOSE_RETRY
                     await self._courier.release(DIGEST, claim, retry_at, "compose failed")

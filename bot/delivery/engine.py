@@ -29,7 +29,7 @@ from datetime import datetime
 
 from bot.delivery.alert_rounds import AlertRounds
 from bot.delivery.courier import Clock, Courier, LanguageOf, Sleep, utcnow
-from bot.delivery.digests import Composer, DigestRounds, FeedSet, FeedsOf
+from bot.delivery.digests import Composer, DigestRounds, FeedSet, FeedsOf, TranslateOf
 from bot.delivery.ledger import SENDING
 from bot.delivery.messages import AlertEvent
 from bot.delivery.policy import DeliveryPolicy, DeliveryReport
@@ -53,6 +53,7 @@ class DeliveryEngine:
         clock: Clock = utcnow,
         sleep: Sleep = asyncio.sleep,
         scope: Scope | None = None,
+        translate_of: TranslateOf | None = None,
     ) -> None:
         self._db = db
         self.policy = policy or DeliveryPolicy()
@@ -68,6 +69,7 @@ class DeliveryEngine:
             scope=scope,
             clock=now,
             compose=compose,
+            translate_of=translate_of,  # each server's translation switch; None: all on
         )
         self._alerts = AlertRounds(db, courier, language_of=language_of, scope=scope, clock=now)
 
@@ -97,4 +99,5 @@ __all__ = [
     "FeedSet",
     "FeedsOf",
     "LanguageOf",
+    "TranslateOf",
 ]

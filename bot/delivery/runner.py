@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from bot.compose.digest import DigestComposer
 from bot.config import Settings
 from bot.delivery.alerts import recent_alert_events
-from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, FeedSet, LanguageOf
+from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, FeedSet, LanguageOf, TranslateOf
 from bot.delivery.messages import AlertEvent
 from bot.delivery.sender import Sender
 from bot.guilds.feeds import feed_sets
@@ -34,6 +34,7 @@ def build_engine(
     *,
     language_of: LanguageOf,
     scope: Scope | None = None,
+    translate_of: TranslateOf | None = None,
 ) -> tuple[DeliveryEngine, DigestComposer]:
     """The engine and its composer (which also serves the signal report to alerts); each
     server's digest is composed from its own feed set (`feed_sets`, read fresh per batch)."""
@@ -50,6 +51,7 @@ def build_engine(
         feeds_of=feeds_of,
         policy=DeliveryPolicy.from_settings(settings),
         scope=scope,
+        translate_of=translate_of,
     )
     return engine, composer
 

@@ -39,6 +39,10 @@ class StoryItem:
     coins: tuple[str, ...]
     score: float | None  # mean sentiment of its scored articles
     label: str | None
+    # How the text relates to the digest's language (bot.labels.origin_label): "native",
+    # "translated" from `origin`, "pending" or "original" (shown as written in `origin`).
+    shown: str = "native"
+    origin: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from bot.digest.model import CoinMood, Digest, Macro, Mood, StoryItem
 from bot.digest.schedule import format_time
 from bot.digest.store import DigestListing
 from bot.i18n import _, fmt_date, fmt_number, fmt_percent, fmt_time, ngettext, use_language
-from bot.labels import badge, label_name
+from bot.labels import badge, label_name, origin_label
 from bot.market.text import fear_greed_label
 from bot.sentiment.factory import describe_backend
 
@@ -47,10 +47,13 @@ def basis_text(mood: Mood) -> str:
 
 
 def story_detail(story: StoryItem) -> str:
-    """The line under a story's title: summary, sources, coins, sentiment."""
+    """The lines under a story's title: summary, where its text comes from (machine-translated
+    from English, say), sources, coins, sentiment."""
     parts = []
     if story.summary:
         parts.append(story.summary)
+    if origin := origin_label(story.shown, story.origin):
+        parts.append(f"🌐 {origin}")
     meta = [_("Sources: %(sources)s") % {"sources": ", ".join(story.sources)}]
     if story.coins:
         meta.append(_("Coins: %(coins)s") % {"coins": ", ".join(story.coins[:5])})

@@ -1,4 +1,5 @@
-"""A server's reply language: stored choice, else Dutch for Dutch servers, else the default."""
+"""A server's settings: its reply language (stored choice, else Dutch for Dutch servers, else
+the default) and whether it reads machine translations (stored choice, else on)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from bot.guilds.tables import guild_settings
-from bot.i18n import Language, normalize_language
+from bot.i18n import Language, _, normalize_language
 from bot.storage import Database
 
 # Other processes (shards) may change a server's language; re-read it after this many seconds.
@@ -26,24 +27,41 @@ def resolve_language(
     return default
 
 
+def resolve_translate(stored: bool | None) -> bool:
+    """Translation is on until a server switches it off (NULL in guild_settings means on)."""
+    return stored is not False
+
+
 class GuildLanguages:
-    """Read-through cache of each server's stored language choice."""
+    """Read-through cache of each server's stored language choice and translation switch."""
 
     def __init__(self, db: Database, default: Language) -> None:
         self._db = db
         self._default = default
-        self._cache: dict[int, tuple[float, str | None]] = {}
+        # guild -> (read at, stored language, stored translate switch)
+        self._cache: dict[int, tuple[float, str | None, bool | None]] = {}
 
-    async def stored(self, guild_id: int) -> str | None:
+    async def _row(self, guild_id: int) -> tuple[str | None, bool | None]:
         hit = self._cache.get(guild_id)
         if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
-            return hit[1]
+            return hit[1], hit[2]
+        t = guild_settings.c
         async with self._db.connection() as conn:
-            value = await conn.scalar(
-                sa.select(guild_settings.c.language).where(guild_settings.c.guild_id == guild_id)
-            )
-        self._cache[guild_id] = (time.monotonic(), value)
-        return value
+            row = (
+                await conn.execute(sa.select(t.language, t.translate).where(t.guild_id == guild_id))
+            ).first()
+        language, translate = (row.language, row.translate) if row else (None, None)
+        self._cache[guild_id] = (time.monotonic(), language, translate)
+        return language, translate
+
+    async def stored(self, guild_id: int) -> str | None:
+        return (await self._row(guild_id))[0]
+
+    async def translate_for(self, guild_id: int | None) -> bool:
+        """Whether the server reads machine translations (outside a server: yes)."""
+        if guild_id is None:
+            return True
+        return resolve_translate((await self._row(guild_id))[1])
 
     async def language_for(self, guild_id: int | None, preferred_locale: str | None) -> Language:
         if guild_id is None:
@@ -56,4 +74,30 @@ class GuildLanguages:
         )
         async with self._db.begin() as conn:
             await conn.execute(stmt)
-        self._cache[guild_id] = (time.monotonic(), language)
+        self._cache.pop(guild_id, None)  # the other column is re-read, never guessed
+
+    async def set_translate(self, guild_id: int, on: bool) -> None:
+        """Store the server's translation switch; its other settings stay as they are."""
+        stmt = self._db.upsert(guild_settings, ["guild_id"], ["translate", "updated_at"]).values(
+            guild_id=guild_id, translate=on, updated_at=datetime.now(UTC)
+        )
+        async with self._db.begin() as conn:
+            await conn.execute(stmt)
+        self._cache.pop(guild_id, None)
+
+
+def translate_reply(on: bool) -> str:
+    """The answer to /language translate, in the current language."""
+    if on:
+        return _(
+            "Done: stories from other languages are shown machine-translated, with a label and "
+            "a link to the original."
+        )
+    return _("Done: stories are shown as written, with their language marked.")
+
+
+def translate_state(on: bool) -> str:
+    """One line for /language show."""
+    if on:
+        return _("Stories from other languages: machine-translated when a translation is ready.")
+    return _("Stories from other languages: shown as written (translation is off).")

@@ -20,6 +20,17 @@ from bot.storage.types import UTCDateTime
 
 
 @dataclass(frozen=True)
+class ArticleText:
+    """One report of a story as its outlet wrote it (bot.compose.localize picks what to show)."""
+
+    article_id: int
+    language: str
+    title: str
+    summary: str
+    link: str
+
+
+@dataclass(frozen=True)
 class StoryView:
     story_id: int
     title: str
@@ -30,6 +41,8 @@ class StoryView:
     coins: list[str]
     published_at: datetime  # the story's first report
     article_ids: list[int]
+    # Every report, first report first: a reader sees the one in their language if any.
+    texts: tuple[ArticleText, ...] = ()
 
 
 def _view(story_id: int, rows: list[Any], coins: dict[int, list[str]]) -> StoryView:
@@ -51,6 +64,7 @@ def _view(story_id: int, rows: list[Any], coins: dict[int, list[str]]) -> StoryV
         coins=sorted(counted, key=lambda c: (-counted[c], c)),
         published_at=lead.published_at,
         article_ids=[r.id for r in rows],
+        texts=tuple(ArticleText(r.id, r.language, r.title, r.summary, r.link) for r in rows),
     )
 
 

@@ -54,10 +54,10 @@ async def test_a_failing_composer_defers_the_digest_instead_of_losing_it(
     class Broken(Composer):
         fail = True
 
-        async def __call__(self, feeds, language, now):  # type: ignore[no-untyped-def]
+        async def __call__(self, feeds, language, now, translate=True):  # type: ignore[no-untyped-def]
             if self.fail:
                 raise RuntimeError("database hiccup")
-            return await super().__call__(feeds, language, now)
+            return await super().__call__(feeds, language, now, translate)
 
     await store.subscribe(
         db,

@@ -161,8 +161,10 @@ async def test_digest_composed_once_per_feed_set_and_language(
     made from exactly its feeds, and nobody else gets that one."""
 
     class FeedsComposer(Composer):
-        async def __call__(self, feeds: FeedSet, language: Language, now: datetime) -> Digest:
-            digest = await super().__call__(feeds, language, now)
+        async def __call__(
+            self, feeds: FeedSet, language: Language, now: datetime, translate: bool = True
+        ) -> Digest:
+            digest = await super().__call__(feeds, language, now, translate)
             coins = tuple(CoinMood(f"F{f}", 1, None, None) for f in feeds)  # which feeds it read
             return dataclasses.replace(digest, coins=coins)
 

@@ -35,10 +35,14 @@ class Composer:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.keys: Counter[tuple[FeedSet, str]] = Counter()
+        self.switches: Counter[tuple[FeedSet, str, bool]] = Counter()  # with the translate flag
 
-    async def __call__(self, feeds: FeedSet, language: Language, now: datetime) -> Digest:
+    async def __call__(
+        self, feeds: FeedSet, language: Language, now: datetime, translate: bool = True
+    ) -> Digest:
         self.calls[language] += 1
         self.keys[(feeds, language)] += 1
+        self.switches[(feeds, language, translate)] += 1
         mood = Mood(score=None, previous=None, articles=0, label=None)
         return Digest(language, now.date(), now, mood, (), (), None)
 
@@ -86,6 +90,10 @@ def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFact
     languages: dict[int, Language] = {}
     feed_sets: dict[int, FeedSet] = {}
     lookups: list[set[int]] = []  # the guild ids of each feeds_of call
+    translate_off: set[int] = set()  # servers that switched translation off
+
+    async def translate_of(guild_id: int) -> bool:
+        return guild_id not in translate_off
 
     async def language_of(guild_id: int) -> Language:
         return languages.get(guild_id, "en")
@@ -113,8 +121,10 @@ def make_engine(db: Database, clock: Clock, discord: MemorySender) -> EngineFact
             clock=clock,
             sleep=sleep or Sleeps(),
             scope=scope,
+            translate_of=translate_of,
         )
 
+    factory.translate_off = translate_off  # type: ignore[attr-defined]
     factory.languages = languages  # type: ignore[attr-defined]
     factory.feed_sets = feed_sets  # type: ignore[attr-defined]
     factory.feed_lookups = lookups  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ async def test_language_switch_takes_effect_at_once(running: Running) -> None:
     after = await ask(running, EN_GUILD, "news")
     assert "Belangrijkste cryptonieuws" in embed_text(after.embeds[0])
     shown = await ask(running, EN_GUILD, "language show")
-    assert shown.content == "De bot antwoordt op deze server in het Nederlands."
+    assert shown.content.splitlines()[0] == "De bot antwoordt op deze server in het Nederlands."
 
     back = await ask(running, EN_GUILD, "language set", {"language": "en"}, user=ADMIN)
     assert back.content.startswith("Done:")

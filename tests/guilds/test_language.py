@@ -19,3 +19,20 @@ async def test_choice_persists_across_instances(db: Database) -> None:
     fresh = GuildLanguages(db, "en")  # as after a restart
     assert await fresh.stored(42) == "en"
     assert await fresh.language_for(7, "en-GB") == "en"
+
+
+async def test_translation_is_on_until_switched_off_and_survives_a_language_change(
+    db: Database,
+) -> None:
+    languages = GuildLanguages(db, "en")
+    assert await languages.translate_for(42) is True  # no row: on
+    assert await languages.translate_for(None) is True  # outside a server
+    await languages.set(42, "nl")
+    assert await languages.translate_for(42) is True  # a row with NULL: on
+    await languages.set_translate(42, False)
+    await languages.set(42, "en")  # changing the language keeps the switch
+    fresh = GuildLanguages(db, "en")
+    assert await fresh.translate_for(42) is False and await fresh.stored(42) == "en"
+    assert await fresh.translate_for(7) is True  # other servers untouched
+    await fresh.set_translate(42, True)
+    assert await fresh.translate_for(42) is True and await fresh.stored(42) == "en"

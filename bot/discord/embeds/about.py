@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.compose.about import AboutInfo
+from bot.compose.about import AboutInfo, TranslationStatus
 from bot.discord.render import EmbedBuilder
 from bot.i18n import N_, _, fmt_date, fmt_number
 from bot.labels import DISCLAIMER
@@ -29,7 +29,23 @@ SERIES_NAMES = {
 }
 
 
-def about_embed(info: AboutInfo, backend: str) -> discord.Embed:
+def translation_text(status: TranslationStatus, server_on: bool) -> str:
+    """Whether this server reads machine translations, with which models, or why not."""
+    if not status.on:
+        return _(
+            "Off: no translation model is available, so stories are shown as written, with "
+            "their language marked."
+        )
+    models = ", ".join(status.models)
+    if not server_on:
+        return _(
+            "Off on this server: stories are shown as written (turn it on with /language "
+            "translate). Models: %(models)s"
+        ) % {"models": models}
+    return _("English ↔ Dutch, on: %(models)s") % {"models": models}
+
+
+def about_embed(info: AboutInfo, backend: str, translate: bool = True) -> discord.Embed:
     builder = EmbedBuilder(
         _("Crypto news bot %(version)s") % {"version": info.version},
         _(
@@ -44,6 +60,7 @@ def about_embed(info: AboutInfo, backend: str) -> discord.Embed:
     }
     builder.add_field(_("Sources"), sources)
     builder.add_field(_("Sentiment"), backend)
+    builder.add_field(_("Translation"), translation_text(info.translation, translate))
     fresh = [
         # <t:...:R> is Discord markup: "5 minutes ago" in each reader's language and zone.
         _("News: %(time)s") % {"time": f"<t:{int(info.latest_article.timestamp())}:R>"}
