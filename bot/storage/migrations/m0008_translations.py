@@ -21,6 +21,7 @@ STATEMENTS = [
         PRIMARY KEY (article_id, target_lang, model)
     )
     """,
-    "CREATE INDEX ix_article_translations_target ON article_translations (target_lang, model)",
+    # The PK serves `pending` (per article); this serves "has a model translated lately".
+    "CREATE INDEX ix_article_translations_recent ON article_translations (target_lang, translated_at)",
     "ALTER TABLE guild_settings ADD COLUMN translate BOOLEAN",
 ]
