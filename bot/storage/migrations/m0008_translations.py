@@ -22,6 +22,7 @@ STATEMENTS = [
     )
     """,
     # The PK serves `pending` (per article); this serves "has a model translated lately".
-    "CREATE INDEX ix_article_translations_recent ON article_translations (target_lang, translated_at)",
+    "CREATE INDEX ix_article_translations_recent"
+    " ON article_translations (target_lang, translated_at)",
     "ALTER TABLE guild_settings ADD COLUMN translate BOOLEAN",
 ]
