@@ -120,9 +120,12 @@ class OfflineBackend:
         if len(texts) != len(languages):
             raise ValueError("texts and languages differ in length")
         groups: dict[str, list[int]] = {}
-        for i, language in enumerate(languages):
-            groups.setdefault(language if language in ("en", "nl") else "en", []).append(i)
         results: list[Sentiment | None] = [None] * len(texts)
+        for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
+            if not text.strip():  # nothing to read: neutral, and no confidence in it
+                results[i] = Sentiment("neutral", 0.0, 0.0, self.name, self.model)
+                continue
+            groups.setdefault(language if language in ("en", "nl") else "en", []).append(i)
         for language, indices in groups.items():
             probs = self._for(language).proba([texts[i] for i in indices])
             for i, row in zip(indices, probs.tolist(), strict=True):

@@ -37,6 +37,7 @@ def test_shipped_model_scores_both_languages(shipped: OfflineBackend) -> None:
     for r in results:
         assert -1.0 <= r.score <= 1.0 and 0.0 <= r.confidence <= 1.0
     assert results[0].score < 0 < results[1].score
+    assert (results[2].label, results[2].score, results[2].confidence) == ("neutral", 0.0, 0.0)
 
 
 @pytest.mark.parametrize(
