@@ -92,8 +92,9 @@ class Settings(BaseSettings):
         "Chrome/131.0.0.0 Safari/537.36"
     )
 
-    # Sentiment (docs/sentiment.md): auto = the model when it loads, else the offline lexicon.
-    sentiment_backend: Literal["auto", "transformers", "lexicon"] = "auto"
+    # Sentiment (docs/sentiment.md): auto = the model when it loads, else the trained offline
+    # model; lexicon = the word list alone.
+    sentiment_backend: Literal["auto", "transformers", "offline", "lexicon"] = "auto"
     sentiment_model: str = "nlptown/bert-base-multilingual-uncased-sentiment"
     sentiment_model_nl: str | None = None  # optional Dutch-specific model (hub id or path)
     sentiment_batch_size: int = Field(default=16, ge=1, le=256)

@@ -152,9 +152,9 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--sentiment-backend",
-        choices=["lexicon", "auto", "transformers"],
-        default="lexicon",
-        help="lexicon (default, offline) or a cached model (auto/transformers)",
+        choices=["offline", "lexicon", "auto", "transformers"],
+        default="offline",
+        help="offline (default: the trained offline model), lexicon, or a cached model",
     )
     parser.set_defaults(handler=handle)
 

@@ -1,8 +1,8 @@
-"""`python -m bot sentiment [--coin BTC] [--period 7d]`, `... sentiment score`, `... eval FILE`.
+"""`python -m bot sentiment [--coin BTC] [--period 7d]`, `... score`, `... eval FILE`, `... train`.
 
 The aggregate view is the default (over the default feeds, as outside a server); `score`
 scores the stored articles that the configured backend has not scored yet; `eval` measures a
-backend on a labelled CSV.
+backend on a labelled CSV; `train` fits the offline model (bot/sentiment/train.py).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.sentiment.evaluate import DatasetError, evaluate, read_labelled_csv
 from bot.sentiment.factory import describe_backend, load_backend
 from bot.sentiment.report import format_eval, format_summary
 from bot.sentiment.store import score_pending
+from bot.sentiment.train import DUTCH_HEADLINES, DUTCH_PATTERN, Options, train
 from bot.sentiment.types import SentimentBackend
 
 
@@ -33,7 +35,7 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=handle, sentiment_action=None)
     actions = parser.add_subparsers(
         dest="sentiment_action",
-        metavar="[score|eval]",
+        metavar="[score|eval|train]",
         help="without an action: print the aggregates for --period/--coin",
     )
     score = actions.add_parser("score", help="score stored articles not yet scored")
@@ -52,12 +54,23 @@ def register(sub: Any) -> None:
     )
     ev.add_argument("--id-column", default="id")
     _backend_option(ev)
+    tr = actions.add_parser("train", help="train the offline model (numpy; fixed seed)")
+    tr.add_argument("--out", type=Path, required=True, help="folder for model.json and *.npz")
+    tr.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("../shared/data/sentiment"),
+        help=f"holds {DUTCH_HEADLINES} and {DUTCH_PATTERN}",
+    )
+    tr.add_argument("--seed", type=int, default=0, help="seed of the cross-validation folds")
+    tr.add_argument("--sample", type=int, help="train on this many rows only (a quick check)")
+    tr.add_argument("--no-cv", action="store_true", help="skip the 5-fold cross-validation")
 
 
 def _backend_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
-        choices=["auto", "transformers", "lexicon"],
+        choices=["auto", "transformers", "offline", "lexicon"],
         help="override SENTIMENT_BACKEND for this run",
     )
 
@@ -128,11 +141,33 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    try:
+        meta = train(
+            args.data_dir,
+            args.out,
+            Options(seed=args.seed),
+            sample=args.sample,
+            cv=not args.no_cv,
+        )
+    except (OSError, ValueError, KeyError, ET.ParseError) as exc:
+        print(f"error: cannot train from {args.data_dir}: {exc}", file=sys.stderr)
+        return 2
+    for language, info in sorted(meta["languages"].items()):
+        scores = info.get("cv_macro_f1")
+        cv = f"; 5-fold macro-F1 {sum(scores) / len(scores):.3f}" if scores else ""
+        print(f"{language}: {info['features']}; trained on {info['trained_on']}{cv}")
+    print(f"saved to {args.out}")
+    return 0
+
+
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     language: Language = args.lang or settings.default_language
     with use_language(language):
         if args.sentiment_action == "eval":
             return _eval(args, settings)
+        if args.sentiment_action == "train":
+            return _train(args)
         if args.sentiment_action == "score":
             return asyncio.run(_score(args, settings))
         return asyncio.run(_summary(args, settings))

@@ -1,4 +1,4 @@
-"""Choose the backend from the settings: the model when it loads, else the offline lexicon."""
+"""Choose the backend from the settings: the model when it loads, else the trained offline one."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from bot.config import ConfigError, Settings
 from bot.i18n import _
 from bot.sentiment.lexicon import LexiconBackend
+from bot.sentiment.offline_model import OfflineBackend, OfflineModelError
 from bot.sentiment.transformers_backend import ModelLoadError, TransformersBackend
 from bot.sentiment.types import SentimentBackend
 
@@ -28,10 +29,12 @@ def load_backend(settings: Settings) -> SentimentBackend:
     """Build the configured backend, loading the model now (call it in a worker thread).
 
     `transformers` fails (ConfigError) when the model cannot load; `auto` falls back to the
-    lexicon with one warning; `lexicon` never touches torch.
+    trained offline model with one warning; `offline` and `lexicon` never touch torch.
     """
     if settings.sentiment_backend == "lexicon":
         return LexiconBackend()
+    if settings.sentiment_backend == "offline":
+        return offline_backend()
     backend = transformers_backend(settings)
     try:
         backend.load()
@@ -42,11 +45,20 @@ def load_backend(settings: Settings) -> SentimentBackend:
                 "(run `python -m bot models download` first)"
             ) from exc
         log.warning(
-            "sentiment: %s; using the offline lexicon backend instead "
+            "sentiment: %s; using the trained offline backend instead "
             "(run `python -m bot models download` to fetch the model)",
             exc,
         )
-        return LexiconBackend()
+        return offline_backend()
+    return backend
+
+
+def offline_backend() -> OfflineBackend:
+    backend = OfflineBackend()
+    try:
+        backend.load()  # the shipped weights: a broken install fails here, not at a first score
+    except OfflineModelError as exc:
+        raise ConfigError(str(exc)) from exc
     return backend
 
 
@@ -54,4 +66,8 @@ def describe_backend(name: str, model: str) -> str:
     """One translated line naming what scores the news, for the about command and footers."""
     if name == "lexicon":
         return _("offline word list (%(model)s), no sentiment model loaded") % {"model": model}
+    if name == "offline":
+        return _("trained offline model (%(model)s), no transformers model loaded") % {
+            "model": model
+        }
     return _("model %(model)s") % {"model": model}

@@ -4,7 +4,9 @@ Models use several schemes: negative/neutral/positive, generic `LABEL_0..n` (rea
 convention), 1-5 stars, and binary negative/positive. Each output index gets a group (the
 project label it counts towards) and a value in [-1, 1]; the score is the probability-weighted
 value and the label the group with the most probability. Binary models have no neutral class,
-so a weak lean is reported as neutral.
+so a weak lean is reported as neutral. Star models take the label from the expected star (the
+score) with a neutral band: summing mass per group would pit neutral's single star against two
+stars on each side, so a flat or centred distribution came out bearish.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from bot.sentiment.types import LABELS, Label
 
 # A binary model's |p(pos) - p(neg)| below this margin is too weak a lean to call.
 BINARY_NEUTRAL_MARGIN = 0.3
+# A star model's score within this band is neutral: 1-5 stars map to -1..1 in steps of 0.5,
+# so the band holds an expected star that rounds to the middle one (2.5-3.5); ties neutral.
+STAR_NEUTRAL_BAND = 0.25
 
 _NEGATIVE = {"negative", "neg", "bearish", "negatief", "sell"}
 _NEUTRAL = {"neutral", "neu", "neutraal", "none", "mixed", "hold"}
@@ -40,6 +45,7 @@ class LabelScheme:
     groups: tuple[Label, ...]  # per output index
     values: tuple[float, ...]  # per output index, in [-1, 1]
     binary: bool
+    stars: bool = False
 
     def apply(self, probs: Sequence[float]) -> tuple[Label, float, float]:
         """(label, score, confidence) for one probability vector over the model's outputs."""
@@ -54,7 +60,15 @@ class LabelScheme:
             if abs(score) < BINARY_NEUTRAL_MARGIN:
                 return "neutral", score, min(1.0, 1.0 - abs(score))
             return ("bullish" if score > 0 else "bearish"), score, min(1.0, confidence)
-        label = max(LABELS, key=lambda name: mass[name])
+        if self.stars:
+            label: Label = "neutral"
+            if score > STAR_NEUTRAL_BAND:
+                label = "bullish"
+            elif score < -STAR_NEUTRAL_BAND:
+                label = "bearish"
+            return label, score, min(1.0, max(0.0, mass[label]))
+        # Ties go to neutral (listed first), then bearish.
+        label = max(("neutral", "bearish", "bullish"), key=lambda name: mass[name])
         return label, score, min(1.0, max(0.0, mass[label]))
 
 
@@ -86,7 +100,7 @@ def _stars(names: list[str]) -> LabelScheme | None:
     groups: tuple[Label, ...] = tuple(
         "neutral" if v == 0 else ("bullish" if v > 0 else "bearish") for v in values
     )
-    return LabelScheme(groups, values, binary=False)
+    return LabelScheme(groups, values, binary=False, stars=True)
 
 
 def scheme_for(id2label: Mapping[int, str] | Mapping[str, str]) -> LabelScheme:

@@ -13,9 +13,9 @@ Words carry one of these roles (word lists in bot/data/sentiment/lexicon_*.txt):
   faillissementen", "fewer defaults", "less severe recession" are good news.
 
 Headlines are split into clauses at commas, semicolons and contrast words: after "but"/"maar"
-the second clause weighs more, after "despite"/"ondanks" less. Questions are hedged. Dutch
-compounds (koersdaling, banenverlies, belastingverhoging) are read through their head word,
-with the first part as object.
+the second clause weighs more, after "despite"/"ondanks" and "after"/"na" less. Questions are
+hedged. Dutch compounds (koersdaling, banenverlies, belastingverhoging) are read through their
+head word, with the first part as object.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from importlib import resources
 from bot.sentiment.types import Label, Sentiment
 
 BACKEND_NAME = "lexicon"
-LEXICON_VERSION = "lexicon-v1"
+LEXICON_VERSION = "lexicon-v2"
 
 # Roles of lexicon entries.
 POL, UP, DOWN, OBJ, NEG, INT, QTY = "pol", "up", "down", "obj", "neg", "int", "qty"
@@ -58,6 +58,9 @@ _CONTRAST = {
     "echter": (0.5, 1.0),
     "despite": (1.0, 0.3),
     "ondanks": (1.0, 0.3),
+    # "recovers after a drop", "herstelt na daling": the news is the move, not its backdrop.
+    "after": (1.0, 0.3),
+    "na": (1.0, 0.3),
     "notwithstanding": (1.0, 0.3),
     "although": (1.0, 0.5),
     "hoewel": (1.0, 0.5),

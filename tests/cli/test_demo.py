@@ -21,7 +21,7 @@ def test_demo_runs_the_main_job_offline(capsys: pytest.CaptureFixture[str], tmp_
     steps = [line for line in err.splitlines() if line.startswith("[")]
     assert len(steps) == 7 and steps[0].startswith("[1/7]") and "sample feeds" in steps[0]
     assert "146 articles stored from 7 feeds" in err
-    assert "146 articles scored: offline word list" in err
+    assert "146 articles scored: trained offline model" in err
     # Dated samples: "now" is the newest article; the Dutch digest, then the English one.
     assert "Cryptoverzicht van vrijdag 12 december 2025" in out
     assert "Crypto digest for Friday, December 12, 2025" in out

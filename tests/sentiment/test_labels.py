@@ -38,8 +38,26 @@ def test_stars() -> None:
     assert label == "bearish"
     assert score == pytest.approx(-0.6 - 0.15)
     assert normalise(STARS, [0.1, 0.1, 0.6, 0.1, 0.1])[:2] == ("neutral", pytest.approx(0.0))
-    # 2 + 1 stars outweigh a single 5-star peak.
-    assert normalise(STARS, [0.3, 0.3, 0.0, 0.0, 0.4])[0] == "bearish"
+    # Split between 1-2 and 5 stars: the expected star (2.9) is the middle one.
+    assert normalise(STARS, [0.3, 0.3, 0.0, 0.0, 0.4])[0] == "neutral"
+
+
+def test_stars_label_comes_from_the_expected_star() -> None:
+    # Summed per group, the two outer pairs (0.35 each) beat the middle star (0.3): the old
+    # mapping called this bearish, by the tie-break.
+    assert normalise(STARS, [0.15, 0.2, 0.3, 0.2, 0.15])[0] == "neutral"
+    assert normalise(STARS, [0.2] * 5)[:2] == ("neutral", pytest.approx(0.0))
+    # The band edge: expected star 2.5 (score -0.25) is a tie, and ties go to neutral.
+    assert normalise(STARS, [0.25, 0.25, 0.25, 0.25, 0.0])[0] == "neutral"
+    assert normalise(STARS, [0.3, 0.25, 0.25, 0.2, 0.0])[0] == "bearish"  # 2.35 stars
+    assert normalise(STARS, [0.0, 0.1, 0.3, 0.3, 0.3])[0] == "bullish"  # 3.8 stars
+    _label, _score, confidence = normalise(STARS, [0.0, 0.1, 0.3, 0.3, 0.3])
+    assert confidence == pytest.approx(0.6)  # the mass of the stars counted as bullish
+
+
+def test_three_way_ties_go_to_neutral() -> None:
+    assert normalise(THREE, [0.4, 0.4, 0.2])[0] == "neutral"
+    assert normalise(THREE, [0.5, 0.0, 0.5])[0] == "bearish"  # no neutral mass: the old order
 
 
 def test_binary_has_a_neutral_zone() -> None:

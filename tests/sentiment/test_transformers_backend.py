@@ -11,7 +11,7 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.sentiment import transformers_backend as tb
 from bot.sentiment.factory import load_backend
-from bot.sentiment.lexicon import LexiconBackend
+from bot.sentiment.offline_model import OfflineBackend
 from bot.sentiment.transformers_backend import ModelLoadError, TransformersBackend
 
 
@@ -97,7 +97,7 @@ def test_hub_id_not_in_cache_fails_offline(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("broken", ["missing", "garbage", "labels"])
-def test_auto_falls_back_to_lexicon_with_one_warning(
+def test_auto_falls_back_to_the_offline_model_with_one_warning(
     broken: str,
     tmp_path: Path,
     tiny_model_factory: object,
@@ -114,10 +114,10 @@ def test_auto_falls_back_to_lexicon_with_one_warning(
     settings = load_settings(sentiment_model=str(model), sentiment_backend="auto")
     with caplog.at_level(logging.WARNING):
         backend = load_backend(settings)
-    assert isinstance(backend, LexiconBackend)
+    assert isinstance(backend, OfflineBackend)
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1
-    assert "lexicon" in warnings[0].getMessage()
+    assert "offline" in warnings[0].getMessage()
     assert "\n" not in warnings[0].getMessage()
 
 
@@ -129,13 +129,14 @@ def test_transformers_mode_refuses_to_fall_back(tmp_path: Path) -> None:
         load_backend(settings)
 
 
-def test_lexicon_mode_never_loads_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("mode", ["lexicon", "offline"])
+def test_offline_modes_never_load_a_model(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("model loaded")
 
     monkeypatch.setattr(tb, "load_model", boom)
-    backend = load_backend(load_settings(sentiment_backend="lexicon"))
-    assert backend.name == "lexicon"
+    backend = load_backend(load_settings(sentiment_backend=mode))
+    assert backend.name == mode
 
 
 def test_quantized_model_scores_the_same_way(one_star_model: Path) -> None:
