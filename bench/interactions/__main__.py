@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument(
         "--cprofile", action="store_true", help="profile the main thread during the load"
     )
+    parser.add_argument("--cprofile-out", help="also write the profile's stats to this file")
     parser.add_argument(
         "--no-pass", action="store_true", help="the load alone, without concurrent passes"
     )

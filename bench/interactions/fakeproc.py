@@ -49,7 +49,7 @@ async def _warm(fake: FakeDiscord, guilds: list[Guild]) -> dict[str, float]:
     quiet: dict[str, list[float]] = collections.defaultdict(list)
     for round_ in range(2):
         for i, ask in enumerate(MIX):
-            handle = await _one(fake, guilds[i % 2], ask)
+            handle = await _one(fake, guilds[i % len(guilds)], ask)
             if round_ and handle.response is not None:
                 quiet[ask.label].append(handle.response.elapsed_ms)
     return {k: statistics.median(v) for k, v in quiet.items()}

@@ -225,6 +225,8 @@ async def under_load(
     watch.profiling = False
     if profiler:
         profiler.disable()
+        if args.cprofile_out:
+            profiler.dump_stats(args.cprofile_out)
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
         print("    main-thread profile of the load (cProfile, by own time):")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from bot.guilds.tables import guild_settings
 from bot.i18n import Language, normalize_language
 from bot.storage import Database
+from bot.utils.cache import ReadCache
 
 # Other processes (shards) may change a server's language; re-read it after this many seconds.
 _CACHE_SECONDS = 30.0
@@ -27,23 +27,23 @@ def resolve_language(
 
 
 class GuildLanguages:
-    """Read-through cache of each server's stored language choice."""
+    """Read-through cache of each server's stored language choice: single-flight, so a burst
+    of interactions from one server costs one query (bot/utils/cache.py)."""
 
     def __init__(self, db: Database, default: Language) -> None:
         self._db = db
         self._default = default
-        self._cache: dict[int, tuple[float, str | None]] = {}
+        self._cache = ReadCache(ttl=_CACHE_SECONDS)
 
     async def stored(self, guild_id: int) -> str | None:
-        hit = self._cache.get(guild_id)
-        if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
-            return hit[1]
+        return await self._cache.get(guild_id, lambda: self._read(guild_id))
+
+    async def _read(self, guild_id: int) -> str | None:
         async with self._db.connection() as conn:
             value = await conn.scalar(
                 sa.select(guild_settings.c.language).where(guild_settings.c.guild_id == guild_id)
             )
-        self._cache[guild_id] = (time.monotonic(), value)
-        return value
+        return str(value) if value is not None else None
 
     async def language_for(self, guild_id: int | None, preferred_locale: str | None) -> Language:
         if guild_id is None:
@@ -56,4 +56,4 @@ class GuildLanguages:
         )
         async with self._db.begin() as conn:
             await conn.execute(stmt)
-        self._cache[guild_id] = (time.monotonic(), language)
+        self._cache.put(guild_id, language)

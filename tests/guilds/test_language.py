@@ -19,3 +19,22 @@ async def test_choice_persists_across_instances(db: Database) -> None:
     fresh = GuildLanguages(db, "en")  # as after a restart
     assert await fresh.stored(42) == "en"
     assert await fresh.language_for(7, "en-GB") == "en"
+
+
+async def test_a_burst_from_one_server_costs_one_query(db: Database) -> None:
+    import asyncio
+
+    languages = GuildLanguages(db, "en")
+    await languages.set(42, "nl")
+    fresh = GuildLanguages(db, "en")
+    queries = 0
+    read = fresh._read
+
+    async def counted(guild_id: int) -> str | None:
+        nonlocal queries
+        queries += 1
+        return await read(guild_id)
+
+    fresh._read = counted  # type: ignore[method-assign]
+    answers = await asyncio.gather(*(fresh.language_for(42, "en-US") for _ in range(50)))
+    assert answers == ["nl"] * 50 and queries == 1
