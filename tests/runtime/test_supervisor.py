@@ -158,3 +158,13 @@ async def test_the_real_pipeline_child_publishes_and_stops(
     finally:
         job.cancel()
         await db.close()
+
+
+async def test_run_supervises_the_pipeline_unless_it_runs_elsewhere(tmp_path: Path) -> None:
+    from bot.discord.launcher import create_bot
+    from bot.runtime.services import open_services
+
+    for enabled, jobs in ((True, {"data-version", "pipeline-process"}), (False, {"data-version"})):
+        settings = load_settings(data_dir=tmp_path / "data", pipeline_enabled=enabled)
+        async with open_services(settings) as services:
+            assert set(create_bot(services)._jobs) == jobs  # never started
