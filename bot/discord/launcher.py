@@ -13,6 +13,8 @@ import logging
 import signal
 from typing import Any
 
+import aiohttp
+
 from bot.config import Settings
 from bot.discord.client import CryptoBot, Job, configure_endpoints
 from bot.runtime.services import Services, open_services
@@ -20,6 +22,8 @@ from bot.runtime.supervisor import ChildSupervisor
 from bot.shards import process_shards
 
 log = logging.getLogger(__name__)
+
+HTTP_CONNECTIONS = 16  # to Discord's REST API, per process
 
 
 def create_bot(services: Services, **options: Any) -> CryptoBot:
@@ -31,6 +35,9 @@ def create_bot(services: Services, **options: Any) -> CryptoBot:
     if services.settings.pipeline_enabled:
         jobs["pipeline-process"] = ChildSupervisor(services.db).run
     options = client_options(services.settings) | options
+    # discord.py's default opens a connection per concurrent request (limit=0): a burst of
+    # replies paid a TCP (with Discord: TLS) handshake each; a bounded pool reuses them.
+    options.setdefault("connector", aiohttp.TCPConnector(limit=HTTP_CONNECTIONS))
     return CryptoBot(services, jobs=jobs, **options)
 
 
