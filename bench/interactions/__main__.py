@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import bench.interactions
+from bench import ROOT
 from bench.interactions.measure import LOG_COUNTS
 from bench.interactions.report import print_run, print_summary
 from bench.interactions.run import one_run
@@ -28,11 +30,14 @@ async def main_async(args: argparse.Namespace) -> int:
 def default_model(directory: Path) -> Path:
     """The default model's architecture with random weights, saved where the pipeline loads
     it from (bench/sentiment.py: no hub access; speed and memory do not depend on values)."""
-    from bench.sentiment import save_default_architecture
-
     path = directory / "random-default-model"
     print(f"saving the default model's architecture with random weights to {path}", flush=True)
-    save_default_architecture(path)
+    # In a process of its own: torch must not count in this (the Discord) process's RSS.
+    code = (
+        "import sys, pathlib, bench.sentiment as b; "
+        "b.save_default_architecture(pathlib.Path(sys.argv[1]))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, check=True)
     return path
 
 

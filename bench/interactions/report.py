@@ -19,7 +19,7 @@ def ms(value: float) -> str:
 def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
     passes = ", ".join(
         f"{p.seconds:.1f} s/{p.new_articles} new"
-        + (f"/peak {p.peak_rss_mb:.0f} MB" if p.peak_rss_mb else "")
+        + (f"/RSS {p.end_rss_mb:.0f} MB, peak {p.peak_rss_mb:.0f}" if p.peak_rss_mb else "")
         for p in r.passes
     )
     print(
@@ -72,6 +72,7 @@ def print_summary(results: list[Result], args: argparse.Namespace) -> None:
     where_ = "in the bot's process" if args.pass_inline else "in their own process"
     mode = "without a pass" if args.no_pass else f"during passes {where_}"
     pipeline_peak = [max((p.peak_rss_mb for p in r.passes), default=0.0) for r in results]
+    pipeline_end = [max((p.end_rss_mb for p in r.passes), default=0.0) for r in results]
     print(
         f"\nmedian of {len(results)} run(s), {load} {mode} "
         f"({args.feeds} feeds x {args.entries} entries):\n"
@@ -84,7 +85,9 @@ def print_summary(results: list[Result], args: argparse.Namespace) -> None:
         f"  missed deadlines {sum(r.missed for r in results)} in total   (target 0)\n"
         f"  bot (Discord) process RSS after the passes {med(lambda r: r.bot_rss_mb):.0f} MB "
         "(target < 200 MB)\n"
-        f"  pipeline process peak RSS {sorted(pipeline_peak)[len(pipeline_peak) // 2]:.0f} MB "
+        f"  pipeline process RSS at the end of a pass "
+        f"{sorted(pipeline_end)[len(pipeline_end) // 2]:.0f} MB, "
+        f"peak {sorted(pipeline_peak)[len(pipeline_peak) // 2]:.0f} MB "
         f"({'model ' + str(args.model) if args.model else 'lexicon'})\n"
         f"  load average at the end of each run: {'; '.join(_loadavg(r) for r in results)}"
     )

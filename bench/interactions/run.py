@@ -47,6 +47,7 @@ class PassFigures:
     seconds: float
     new_articles: int
     peak_rss_mb: float = 0.0  # of the pipeline process (0 with --pass-inline)
+    end_rss_mb: float = 0.0  # its resident set when last seen, at the end of the pass
 
 
 @dataclass
@@ -123,15 +124,16 @@ class Passes:
             sys.executable, "-m", "bot", "pipeline", "--once", cwd=ROOT, env=env,
             stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
-        peak = 0.0
+        peak = end = 0.0
         while proc.returncode is None:
-            peak = max(peak, _vm_hwm_mb(proc.pid))
+            hwm, rss = _memory_mb(proc.pid)
+            peak, end = max(peak, hwm), rss or end
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(proc.wait(), 0.2)
         if proc.returncode != 0:
             raise RuntimeError("python -m bot pipeline --once failed")
         new = await count_articles(self.services) - before
-        return PassFigures(time.perf_counter() - start, new, peak)
+        return PassFigures(time.perf_counter() - start, new, peak, end)
 
 
 def model_env(args: argparse.Namespace) -> dict[str, str]:
@@ -140,15 +142,15 @@ def model_env(args: argparse.Namespace) -> dict[str, str]:
     return {"SENTIMENT_BACKEND": "transformers", "SENTIMENT_MODEL": str(args.model)}
 
 
-def _vm_hwm_mb(pid: int) -> float:
-    """The process's peak resident set so far (0 once it is gone)."""
-    try:
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """The process's peak resident set so far and its resident set now (0s once it is gone)."""
+    values = {"VmHWM:": 0.0, "VmRSS:": 0.0}
+    with contextlib.suppress(OSError, ValueError, IndexError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+            name = line.split(":")[0] + ":"
+            if name in values:
+                values[name] = int(line.split()[1]) / 1024
+    return values["VmHWM:"], values["VmRSS:"]
 
 
 async def count_articles(services: Services) -> int:
