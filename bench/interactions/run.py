@@ -37,6 +37,7 @@ from bot.market.signal import ensure_bundled_history
 from bot.news.tables import articles
 from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import Services, open_services
+from bot.runtime.supervisor import lower_priority
 from tests.harness import start_bot, stop_bot, write_feeds_file
 
 UNREACHABLE = "http://127.0.0.1:9/none"  # market sources: refused at once, no DNS
@@ -124,6 +125,7 @@ class Passes:
             sys.executable, "-m", "bot", "pipeline", "--once", cwd=ROOT, env=env,
             stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
+        lower_priority(proc.pid)  # as `run` starts its pipeline child
         peak = end = 0.0
         while proc.returncode is None:
             hwm, rss = _memory_mb(proc.pid)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -80,9 +81,12 @@ async def test_the_child_is_stopped_cleanly_with_the_bot(db: Database) -> None:
         return "up" in out.getvalue()
 
     await wait_until(up)
+    assert supervisor.process is not None
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, supervisor.process.pid) == min(19, mine + 10)
     job.cancel()
     await asyncio.gather(job, return_exceptions=True)
-    assert supervisor.process is not None and supervisor.process.returncode == 0
+    assert supervisor.process.returncode == 0
     assert out.getvalue().splitlines() == ["[pipeline] up", "[pipeline] bye"]
     state = await child_state(db)
     assert state is not None and state.state == "stopped" and state.restarts == 0
