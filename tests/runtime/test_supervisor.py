@@ -172,3 +172,22 @@ async def test_run_supervises_the_pipeline_unless_it_runs_elsewhere(tmp_path: Pa
         settings = load_settings(data_dir=tmp_path / "data", pipeline_enabled=enabled)
         async with open_services(settings) as services:
             assert set(create_bot(services)._jobs) == jobs  # never started
+
+
+def test_status_names_the_child_state_in_both_languages() -> None:
+    from datetime import UTC, datetime
+
+    from bot.i18n import use_language
+    from bot.runtime.supervisor import ChildState
+
+    when = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+    running = ChildState("running", 4242, when, restarts=2)
+    stopped = ChildState("stopped", None, when, restarts=0, updated_at=when)
+    assert child_section(None) == []  # no child: the pipeline runs elsewhere
+    with use_language("en"):
+        lines = child_section(running)
+        assert "running (pid 4242)" in lines[0] and "Restarted 2 times" in lines[1]
+        assert len(child_section(stopped)) == 1 and "stopped" in child_section(stopped)[0]
+    with use_language("nl"):
+        lines = child_section(running)
+        assert "draait (pid 4242)" in lines[0] and "2 keer herstart" in lines[1]
