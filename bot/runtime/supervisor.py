@@ -160,7 +160,11 @@ class ChildSupervisor:
             )
             self.restarts += 1
             await self._record("restarting", None, started, last_exit, wait=wait)
-            await asyncio.sleep(wait)
+            try:
+                await asyncio.sleep(wait)
+            except asyncio.CancelledError:  # the bot stops while the child is down
+                await self._record("stopped", None, started, last_exit)
+                raise
 
     async def _follow(self, proc: asyncio.subprocess.Process) -> int:
         """Copy the child's output until it exits; its exit code."""

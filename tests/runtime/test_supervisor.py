@@ -65,6 +65,8 @@ async def test_a_dying_child_is_restarted_with_backoff(db: Database) -> None:
     assert state is not None and state.last_exit == 3 and state.restarts >= 2
     assert state.state in ("restarting", "running")
     assert any("restart" in line for line in child_section(state))
+    stopped = await child_state(db)
+    assert stopped is not None and stopped.state == "stopped"  # stopped while down, too
 
 
 async def test_the_child_is_stopped_cleanly_with_the_bot(db: Database) -> None:
