@@ -23,7 +23,7 @@ from bot.shards import process_shards
 
 log = logging.getLogger(__name__)
 
-HTTP_CONNECTIONS = 16  # to Discord's REST API, per process
+HTTP_CONNECTIONS = 16  # to Discord's REST API, per process (at least)
 
 
 def create_bot(services: Services, **options: Any) -> CryptoBot:
@@ -37,7 +37,9 @@ def create_bot(services: Services, **options: Any) -> CryptoBot:
     options = client_options(services.settings) | options
     # discord.py's default opens a connection per concurrent request (limit=0): a burst of
     # replies paid a TCP (with Discord: TLS) handshake each; a bounded pool reuses them.
-    options.setdefault("connector", aiohttp.TCPConnector(limit=HTTP_CONNECTIONS))
+    # Room for every delivery in flight (DIGEST_CONCURRENCY) and replies beside them.
+    limit = max(HTTP_CONNECTIONS, 2 * services.settings.digest_concurrency)
+    options.setdefault("connector", aiohttp.TCPConnector(limit=limit))
     return CryptoBot(services, jobs=jobs, **options)
 
 
