@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.news import news_embed
+from bot.discord.render import RenderMemo
 from bot.i18n import current_language
 from bot.news.coins import parse_coin
 from cogs._common import coin_choices
@@ -19,6 +20,7 @@ from cogs._common import coin_choices
 class NewsCog(commands.Cog):
     def __init__(self, bot: CryptoBot) -> None:
         self.bot = bot
+        self._rendered = RenderMemo()
 
     @app_commands.command(name=T("news"), description=T("The top crypto stories of a period"))
     @app_commands.rename(coin=T("coin"), hours=T("hours"), language=T("language"))
@@ -52,7 +54,10 @@ class NewsCog(commands.Cog):
             translate=await self.bot.languages.translate_for(interaction.guild_id),
         )
         backend = await self.bot.services.sentiment_name()
-        await interaction.response.send_message(embed=news_embed(brief, backend))
+        embed = self._rendered.embed(
+            brief, (current_language.get(), backend), lambda: news_embed(brief, backend)
+        )
+        await interaction.response.send_message(embed=embed)
 
     @news.autocomplete("coin")
     async def coin_autocomplete(

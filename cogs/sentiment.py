@@ -11,6 +11,8 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.sentiment import sentiment_embed
+from bot.discord.render import RenderMemo
+from bot.i18n import current_language
 from bot.news.coins import parse_coin
 from cogs._common import coin_choices
 
@@ -18,6 +20,7 @@ from cogs._common import coin_choices
 class SentimentCog(commands.Cog):
     def __init__(self, bot: CryptoBot) -> None:
         self.bot = bot
+        self._rendered = RenderMemo()
 
     @app_commands.command(
         name=T("sentiment"), description=T("The mood of the crypto news over a period")
@@ -41,7 +44,10 @@ class SentimentCog(commands.Cog):
         summary = await self.bot.services.reads.sentiment(
             interaction.guild_id, now=datetime.now(UTC), period=period, coin=ticker
         )
-        await interaction.response.send_message(embed=sentiment_embed(summary))
+        embed = self._rendered.embed(
+            summary, current_language.get(), lambda: sentiment_embed(summary)
+        )
+        await interaction.response.send_message(embed=embed)
 
     @sentiment.autocomplete("coin")
     async def coin_autocomplete(

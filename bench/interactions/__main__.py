@@ -5,24 +5,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import bench.interactions
+from bench import ROOT
 from bench.interactions.measure import LOG_COUNTS
 from bench.interactions.report import print_run, print_summary
 from bench.interactions.run import one_run
-from bench.interactions.workload import item_pools
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    pools = item_pools()
     results = []
     for n in range(1, args.runs + 1):
-        result = await one_run(args, pools)
+        result = await one_run(args)
         print_run(n, result, args)
         results.append(result)
     print_summary(results, args)
     return 1 if any(r.missed for r in results) else 0
+
+
+def default_model(directory: Path) -> Path:
+    """The default model's architecture with random weights, saved where the pipeline loads
+    it from (bench/sentiment.py: no hub access; speed and memory do not depend on values)."""
+    path = directory / "random-default-model"
+    print(f"saving the default model's architecture with random weights to {path}", flush=True)
+    # In a process of its own: torch must not count in this (the Discord) process's RSS.
+    code = (
+        "import sys, pathlib, bench.sentiment as b; "
+        "b.save_default_architecture(pathlib.Path(sys.argv[1]))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, check=True)
+    return path
 
 
 def main() -> None:
@@ -30,14 +46,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--feeds", type=int, default=50)
     parser.add_argument("--entries", type=int, default=50)
-    parser.add_argument("--interactions", type=int, default=200)
+    parser.add_argument("--interactions", type=int, default=200, help="the burst's size")
     parser.add_argument(
-        "--offset", type=float, default=0.3, help="seconds between the pass start and the burst"
+        "--sustained",
+        type=float,
+        nargs="?",
+        const=50.0,
+        help="instead of a burst: this many interactions/s (default 50) while passes run",
+    )
+    parser.add_argument("--seconds", type=float, default=30.0, help="the sustained load's length")
+    parser.add_argument(
+        "--offset", type=float, default=0.3, help="seconds between the pass start and the load"
     )
     parser.add_argument(
-        "--pass-process",
+        "--pass-inline",
         action="store_true",
-        help="run the pass as `python -m bot pipeline --once` in its own process",
+        help="run the passes in the bot's process (as before issue 15), not in their own",
+    )
+    parser.add_argument(
+        "--model",
+        help="score with SENTIMENT_BACKEND=transformers and this model path; `default`: the "
+        "default model's shape with random weights",
     )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")
@@ -46,13 +75,14 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="sample the main thread's stack every 2 ms during the burst (costs GIL time)",
+        help="sample the main thread's stack every 2 ms during the load (costs GIL time)",
     )
     parser.add_argument(
-        "--cprofile", action="store_true", help="profile the main thread during the burst"
+        "--cprofile", action="store_true", help="profile the main thread during the load"
     )
+    parser.add_argument("--cprofile-out", help="also write the profile's stats to this file")
     parser.add_argument(
-        "--no-pass", action="store_true", help="the burst alone, without the concurrent pass"
+        "--no-pass", action="store_true", help="the load alone, without concurrent passes"
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
@@ -60,7 +90,11 @@ def main() -> None:
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.CRITICAL)
     logging.getLogger().addHandler(LOG_COUNTS)
-    sys.exit(asyncio.run(main_async(args)))
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.model == "default":
+            args.model = default_model(Path(tmp))
+        code = asyncio.run(main_async(args))
+    sys.exit(code)
 
 
 if __name__ == "__main__":

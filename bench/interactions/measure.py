@@ -26,7 +26,7 @@ class Stall:
 
 class StallWatch(LoopTicker):
     """A 5 ms ticker on the loop (worst lateness) and a watchdog thread that samples the main
-    thread's stack every few ms while the ticker is late by more than `threshold`."""
+    thread's stack every 10 ms while the ticker is late by more than `threshold`."""
 
     def __init__(self, threshold: float) -> None:
         super().__init__(tick=0.005)
@@ -37,6 +37,7 @@ class StallWatch(LoopTicker):
         self._main = threading.main_thread().ident
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._sampled = 0.0
         self.profiling = False  # sample the main thread continuously (where the loop's time goes)
         self.profile: collections.Counter[str] = collections.Counter()
 
@@ -59,6 +60,10 @@ class StallWatch(LoopTicker):
                     stall = self._open
             if stall is None and not self.profiling:
                 continue
+            # A stack sample holds the GIL the loop waits for: in a stall, one per 10 ms.
+            if not self.profiling and now - self._sampled < 0.010:
+                continue
+            self._sampled = now
             frame: FrameType | None = sys._current_frames().get(self._main or 0)
             if frame is None:
                 continue

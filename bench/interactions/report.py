@@ -17,25 +17,30 @@ def ms(value: float) -> str:
 
 
 def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
+    passes = ", ".join(
+        f"{p.seconds:.1f} s/{p.new_articles} new"
+        + (f"/RSS {p.end_rss_mb:.0f} MB, peak {p.peak_rss_mb:.0f}" if p.peak_rss_mb else "")
+        for p in r.passes
+    )
     print(
         f"run {n}: first response p50 {ms(r.p50_ms)}, p99 {ms(r.p99_ms)} "
         f"(max {ms(r.max_ms)}; of the {r.answered} answered in time: p50 "
         f"{ms(r.answered_p50_ms)}, p99 {ms(r.answered_p99_ms)}); "
-        f"largest loop stall {r.stall_ms:.0f} ms; "
-        f"missed deadlines {r.missed}; burst {r.burst_s:.2f} s; "
-        f"concurrent pass {r.pass_s:.2f} s ({r.new_articles} new, {r.scored} scored)"
+        f"largest loop stall {r.stall_ms:.0f} ms; missed deadlines {r.missed}; "
+        f"load {r.load_s:.2f} s; passes (the first before the load): {passes}; "
+        f"bot process RSS {r.bot_rss_mb:.0f} MB; load average {_loadavg(r)}"
     )
-    print("    first response by command: burst p50 / max, and alone (quiet, before the burst)")
+    print("    first response by command: under load p50 / max, and alone (quiet, before)")
     for kind, values in sorted(r.by_kind.items()):
         print(
-            f"    {kind:26} n={len(values):3}  p50 {ms(percentile(values, 0.5)):>9}"
+            f"    {kind:26} n={len(values):4}  p50 {ms(percentile(values, 0.5)):>9}"
             f"  max {ms(max(values)):>9}   alone {r.quiet.get(kind, math.nan):6.1f} ms"
         )
     busy = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r.cpu.items(), key=lambda i: -i[1]) if v)
-    print(f"    CPU seconds during the {r.burst_s:.2f} s burst, by thread: {busy}")
+    print(f"    CPU seconds of the bot process during the {r.load_s:.2f} s load, by thread: {busy}")
     total = sum(r.profile.values()) or 1
     if r.profile:
-        print(f"    where the main thread was during the burst ({total} samples every ~2 ms):")
+        print(f"    where the main thread was during the load ({total} samples every ~2 ms):")
     for place, count in r.profile.most_common(args.top):
         print(f"      {100 * count / total:5.1f}%  {place}")
     for line, count in LOG_COUNTS.counts.most_common(5):
@@ -50,26 +55,39 @@ def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
             print("".join(stall.samples[len(stall.samples) // 2].format()[-8:]), end="")
 
 
+def _loadavg(r: Result) -> str:
+    return " ".join(f"{v:.1f}" for v in r.loadavg)
+
+
 def print_summary(results: list[Result], args: argparse.Namespace) -> None:
     def med(get: Callable[[Result], float]) -> float:
         return median_of(results, get)
 
-    mode = "during a pass"
-    if args.no_pass:
-        mode = "without a pass"
-    elif args.pass_process:
-        mode = "during a pass in its own process"
+    if args.sustained is not None:
+        load = f"{args.sustained:g}/s for {args.seconds:g} s"
+        target = "p99 < 100 ms"
+    else:
+        load = f"{args.interactions} at once"
+        target = "p99 < 250 ms"
+    where_ = "in the bot's process" if args.pass_inline else "in their own process"
+    mode = "without a pass" if args.no_pass else f"during passes {where_}"
+    pipeline_peak = [max((p.peak_rss_mb for p in r.passes), default=0.0) for r in results]
+    pipeline_end = [max((p.end_rss_mb for p in r.passes), default=0.0) for r in results]
     print(
-        f"\nmedian of {len(results)} run(s), {args.interactions} interactions "
-        f"{mode} "
+        f"\nmedian of {len(results)} run(s), {load} {mode} "
         f"({args.feeds} feeds x {args.entries} entries):\n"
         f"  time to first response p50 {ms(med(lambda r: r.p50_ms))}, "
-        f"p99 {ms(med(lambda r: r.p99_ms))}   (target p99 < 250 ms; a missed deadline counts "
+        f"p99 {ms(med(lambda r: r.p99_ms))}   (target {target}; a missed deadline counts "
         "as infinitely late)\n"
-        f"    of those answered in time ({med(lambda r: r.answered):.0f} of {args.interactions}): "
+        f"    of those answered in time ({med(lambda r: r.answered):.0f}): "
         f"p50 {ms(med(lambda r: r.answered_p50_ms))}, p99 {ms(med(lambda r: r.answered_p99_ms))}\n"
-        f"  largest event-loop stall {med(lambda r: r.stall_ms):.0f} ms   (target < 100 ms)\n"
+        f"  largest event-loop stall {med(lambda r: r.stall_ms):.0f} ms   (target < 50 ms)\n"
         f"  missed deadlines {sum(r.missed for r in results)} in total   (target 0)\n"
-        f"  burst wall time {med(lambda r: r.burst_s):.2f} s, "
-        f"concurrent pass {med(lambda r: r.pass_s):.2f} s"
+        f"  bot (Discord) process RSS after the passes {med(lambda r: r.bot_rss_mb):.0f} MB "
+        "(target < 200 MB)\n"
+        f"  pipeline process RSS at the end of a pass "
+        f"{sorted(pipeline_end)[len(pipeline_end) // 2]:.0f} MB, "
+        f"peak {sorted(pipeline_peak)[len(pipeline_peak) // 2]:.0f} MB "
+        f"({'model ' + str(args.model) if args.model else 'lexicon'})\n"
+        f"  load average at the end of each run: {'; '.join(_loadavg(r) for r in results)}"
     )

@@ -1,37 +1,54 @@
-"""One run: the bot on the fake Discord with a first pass stored, a quiet round of every
-command, then the burst of interactions during a second pass; returns what was measured."""
+"""One run: the bot (this process) on the fake Discord (its own process) with a first pass
+stored, a quiet round of every command, then the load during passes; returns what was measured.
+
+The passes run as production runs them: `python -m bot pipeline --once` in a process of its
+own on the same database (the entry point `run` supervises as its child), unless --pass-inline
+puts them back in the bot's process for comparison. Each pass gets a new feed generation.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import collections
+import contextlib
 import cProfile
 import io
 import math
 import os
 import pstats
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from bench import ROOT
-from bench._stats import cpu_delta, percentile, thread_cpu
+from bench._stats import cpu_delta, percentile, rss_mb, thread_cpu
 from bench.feedserver import feed_language
+from bench.interactions.fakeproc import FakeDiscordProcess
 from bench.interactions.measure import Stall, StallWatch
-from bench.interactions.workload import MIX, FeedServers, Item, feed_documents, finish, fire, world
+from bench.interactions.workload import FeedServers
 from bot.config import Settings, load_settings
 from bot.market.signal import ensure_bundled_history
 from bot.news.tables import articles
 from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import Services, open_services
-from tests.fakediscord import FakeDiscord, Guild
-from tests.harness import fake_discord_settings, start_bot, stop_bot, write_feeds_file
+from bot.runtime.supervisor import lower_priority
+from tests.harness import start_bot, stop_bot, write_feeds_file
+
+UNREACHABLE = "http://127.0.0.1:9/none"  # market sources: refused at once, no DNS
+
+
+@dataclass
+class PassFigures:
+    seconds: float
+    new_articles: int
+    peak_rss_mb: float = 0.0  # of the pipeline process (0 with --pass-inline)
+    end_rss_mb: float = 0.0  # its resident set when last seen, at the end of the pass
 
 
 @dataclass
@@ -44,64 +61,98 @@ class Result:
     answered: int
     stall_ms: float
     missed: int
-    burst_s: float
-    pass_s: float
-    new_articles: int
-    scored: int
+    load_s: float
+    passes: list[PassFigures]
     by_kind: dict[str, list[float]]
     stalls: list[Stall]
     profile: collections.Counter[str]
-    quiet: dict[str, float]  # one interaction at a time, before the burst: first response ms
-    cpu: dict[str, float]  # CPU seconds during the burst, by thread name
+    cpu: dict[str, float]  # CPU seconds during the load, by thread name
+    bot_rss_mb: float = 0.0  # this (the Discord) process after the passes
+    loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # at the end of the run
+    quiet: dict[str, float] = field(default_factory=dict)  # alone, before the load: ms
 
 
-def settings_for(tmp: Path, fake: FakeDiscord, feeds: FeedServers, n_feeds: int) -> Settings:
+def settings_for(tmp: Path, endpoints: dict[str, str], feeds: FeedServers, n: int) -> Settings:
     feeds_file = write_feeds_file(
         tmp / "feeds.toml",
-        [(f"Bench feed {n}", feeds.url(n), feed_language(n)) for n in range(n_feeds)],
+        [(f"Bench feed {i}", feeds.url(i), feed_language(i)) for i in range(n)],
     )
     return load_settings(
         data_dir=tmp / "data",
-        **fake_discord_settings(fake),  # no pipeline: the bench runs the passes at known times
+        discord_api_base=endpoints["api_base"],
+        discord_gateway_url=endpoints["gateway_url"],
+        discord_token=SecretStr(endpoints["token"]),
+        pipeline_enabled=False,  # the bench runs the passes at known times
         feeds_file=feeds_file,
         feeds_allow_private=True,  # the bench feeds are served on 127.0.0.x
         sentiment_backend="lexicon",
     )
 
 
-async def timed_pass(services: Services) -> tuple[float, int, int]:
-    start = time.perf_counter()
-    report = await pipeline_pass(services)
-    return time.perf_counter() - start, report.ingest.new_articles, report.scored
+class Passes:
+    """Pipeline passes, each on a new feed generation."""
+
+    def __init__(self, args: argparse.Namespace, settings: Settings, services: Services) -> None:
+        self.args, self.settings, self.services = args, settings, services
+
+    async def one(self, feeds: FeedServers) -> PassFigures:
+        feeds.next_generation()
+        if self.args.pass_inline:
+            start = time.perf_counter()
+            report = await pipeline_pass(self.services)
+            return PassFigures(time.perf_counter() - start, report.ingest.new_articles)
+        return await self._in_process()
+
+    async def _in_process(self) -> PassFigures:
+        settings = self.settings
+        before = await count_articles(self.services)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATA_DIR": str(settings.data_dir),
+            "FEEDS_FILE": str(settings.feeds_file),
+            "FEEDS_ALLOW_PRIVATE": "true",
+            "LOG_LEVEL": "WARNING",
+            "HF_HUB_OFFLINE": "1",
+            **{
+                f"MARKET_{name}_URL": UNREACHABLE
+                for name in ("YAHOO", "BINANCE", "BINANCE_FALLBACK", "COINGECKO", "FNG")
+            },
+            **model_env(self.args),
+        }
+        start = time.perf_counter()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "pipeline", "--once", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        lower_priority(proc.pid)  # as `run` starts its pipeline child
+        peak = end = 0.0
+        while proc.returncode is None:
+            hwm, rss = _memory_mb(proc.pid)
+            peak, end = max(peak, hwm), rss or end
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 0.2)
+        if proc.returncode != 0:
+            raise RuntimeError("python -m bot pipeline --once failed")
+        new = await count_articles(self.services) - before
+        return PassFigures(time.perf_counter() - start, new, peak, end)
 
 
-async def pass_in_process(settings: Settings, services: Services) -> tuple[float, int, int]:
-    """The pass as production runs it when split: `python -m bot pipeline --once` in its own
-    process on the same database, so its CPU work never competes with the bot for the GIL."""
-    before = await count_articles(services)
-    env = {
-        **os.environ,
-        "DATA_DIR": str(settings.data_dir),
-        "FEEDS_FILE": str(settings.feeds_file),
-        "SENTIMENT_BACKEND": settings.sentiment_backend,
-        "FEEDS_ALLOW_PRIVATE": "true",  # the bench feeds are served on 127.0.0.x
-        "LOG_LEVEL": "WARNING",
-    }
-    start = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "pipeline",
-        "--once",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    if await proc.wait() != 0:
-        raise RuntimeError("python -m bot pipeline --once failed")
-    new = await count_articles(services) - before
-    return time.perf_counter() - start, new, new
+def model_env(args: argparse.Namespace) -> dict[str, str]:
+    if args.model is None:
+        return {"SENTIMENT_BACKEND": "lexicon"}
+    return {"SENTIMENT_BACKEND": "transformers", "SENTIMENT_MODEL": str(args.model)}
+
+
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """The process's peak resident set so far and its resident set now (0s once it is gone)."""
+    values = {"VmHWM:": 0.0, "VmRSS:": 0.0}
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            name = line.split(":")[0] + ":"
+            if name in values:
+                values[name] = int(line.split()[1]) / 1024
+    return values["VmHWM:"], values["VmRSS:"]
 
 
 async def count_articles(services: Services) -> int:
@@ -109,63 +160,59 @@ async def count_articles(services: Services) -> int:
         return int(await conn.scalar(sa.select(sa.func.count()).select_from(articles)) or 0)
 
 
-async def one_run(args: argparse.Namespace, pools: dict[str, list[Item]]) -> Result:
-    feeds = FeedServers([feed_documents(args.feeds, args.entries, g, pools) for g in (1, 2)])
+async def one_run(args: argparse.Namespace) -> Result:
+    feeds = FeedServers(args.feeds, args.entries)
+    fake = FakeDiscordProcess()
     watch = StallWatch(args.stall_ms / 1000)
-    guilds = world()
     try:
+        await fake.start()
         with tempfile.TemporaryDirectory() as tmp_name:
-            async with FakeDiscord(world(), deadline=3.0) as fake:
-                settings = settings_for(Path(tmp_name), fake, feeds, args.feeds)
-                async with open_services(settings) as services:
-                    first_s, first_new, _ = await timed_pass(services)
-                    print(f"  first pass: {first_new} articles in {first_s:.2f} s", flush=True)
-                    await ensure_bundled_history(services.db, settings)
-                    bot, task = await start_bot(settings, services)
-                    try:
-                        # Warm-up: a running bot has its connections open and modules loaded.
-                        # The second round, one at a time, gives each command's quiet latency.
-                        quiet: dict[str, list[float]] = collections.defaultdict(list)
-                        for round_ in range(2):
-                            for i, ask in enumerate(MIX):
-                                handle = await fire(fake, guilds[i % 2], ask)
-                                await finish(handle, ask)
-                                if round_ and handle.response is not None:
-                                    quiet[ask.label].append(handle.response.elapsed_ms)
-                        result = await burst(args, fake, guilds, services, feeds, watch)
-                        result.quiet = {k: statistics.median(v) for k, v in quiet.items()}
-                        return result
-                    finally:
-                        await stop_bot(bot, task)
+            settings = settings_for(Path(tmp_name), fake.endpoints, feeds, args.feeds)
+            async with open_services(settings) as services:
+                passes = Passes(args, settings, services)
+                first = await passes.one(feeds)
+                print(f"  first pass: {first.new_articles} articles in {first.seconds:.2f} s")
+                await ensure_bundled_history(services.db, settings)
+                bot, task = await start_bot(settings, services)
+                try:
+                    quiet = await fake.ask("warm")
+                    result = await under_load(args, fake, passes, feeds, watch)
+                    result.passes.insert(0, first)
+                    result.quiet = quiet
+                    result.bot_rss_mb = rss_mb()
+                    result.loadavg = os.getloadavg()
+                    return result
+                finally:
+                    await stop_bot(bot, task)
     finally:
         watch.stop()
+        await fake.close()
         feeds.close()
 
 
-async def burst(
+async def under_load(
     args: argparse.Namespace,
-    fake: FakeDiscord,
-    guilds: list[Guild],
-    services: Services,
+    fake: FakeDiscordProcess,
+    passes: Passes,
     feeds: FeedServers,
     watch: StallWatch,
 ) -> Result:
-    feeds.serve_generation(1)  # new links: the pass does real work
-    asks = [MIX[i % len(MIX)] for i in range(args.interactions)]
-    targets = [guilds[i % len(guilds)] for i in range(args.interactions)]
+    """The burst (or the sustained rate) while passes run; the loop's stalls meanwhile."""
     ticker = asyncio.create_task(watch.run())
     watch.start()
     await asyncio.sleep(0.05)
     watch.reset()
-    if args.no_pass:
-        pass_task = asyncio.create_task(asyncio.sleep(0, (0.0, 0, 0)))
-    else:
-        passing = (
-            pass_in_process(services.settings, services)
-            if args.pass_process
-            else timed_pass(services)
-        )
-        pass_task = asyncio.create_task(passing)
+    done: list[PassFigures] = []
+    load_over = asyncio.Event()
+
+    async def keep_passing() -> None:
+        while True:  # the burst gets one pass; the sustained load, passes back to back
+            done.append(await passes.one(feeds))
+            if args.sustained is None or load_over.is_set():
+                return
+
+    passing = asyncio.create_task(keep_passing() if not args.no_pass else asyncio.sleep(0))
+    if not args.no_pass:
         await asyncio.sleep(args.offset)  # let the pass get going (fetch, parse, store)
     start = time.perf_counter()
     cpu_before = thread_cpu()
@@ -173,33 +220,29 @@ async def burst(
     if profiler:
         profiler.enable()
     watch.profiling = args.profile
-    handles = await asyncio.gather(*(fire(fake, g, a) for g, a in zip(targets, asks, strict=True)))
-    outcomes = await asyncio.gather(
-        *(finish(h, a) for h, a in zip(handles, asks, strict=True)), return_exceptions=True
-    )
-    burst_s = time.perf_counter() - start
+    if args.sustained is None:
+        reply = await fake.ask("burst", args.interactions)
+    else:
+        reply = await fake.ask("sustained", args.sustained, args.seconds)
+    load_over.set()
+    load_s = time.perf_counter() - start
     watch.profiling = False
     if profiler:
         profiler.disable()
+        if args.cprofile_out:
+            profiler.dump_stats(args.cprofile_out)
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
-        print("    main-thread profile of the burst (cProfile, by own time):")
+        print("    main-thread profile of the load (cProfile, by own time):")
         print("\n".join("    " + line for line in out.getvalue().splitlines()[6:]))
-    cpu_after = thread_cpu()
-    cpu = cpu_delta(cpu_before, cpu_after)
-    pass_s, new, scored = await pass_task
+    cpu = cpu_delta(cpu_before, thread_cpu())
+    await passing
     await asyncio.sleep(0.02)
     ticker.cancel()
-    failures = collections.Counter(
-        type(o).__name__ for o in outcomes if isinstance(o, BaseException)
-    )
-    if failures:
-        print(f"  failed waits: {dict(failures)}")
     by_kind: dict[str, list[float]] = collections.defaultdict(list)
-    for h, a in zip(handles, asks, strict=True):
-        # A missed deadline counts as infinitely late: the percentiles cover all interactions.
-        by_kind[a.label].append(h.response.elapsed_ms if h.response else math.inf)
-    firsts = [v for values in by_kind.values() for v in values]
+    for label, first_ms in reply["firsts"]:
+        by_kind[label].append(first_ms)  # a missed deadline is inf: infinitely late
+    firsts = [v for _, v in reply["firsts"]]
     answered = [v for v in firsts if not math.isinf(v)] or [math.inf]
     return Result(
         p50_ms=percentile(firsts, 0.50),
@@ -209,14 +252,11 @@ async def burst(
         answered_p99_ms=percentile(answered, 0.99),
         answered=sum(not math.isinf(v) for v in firsts),
         stall_ms=watch.max_lateness * 1000,
-        missed=len(fake.missed_deadlines),
-        burst_s=burst_s,
-        pass_s=pass_s,
-        new_articles=new,
-        scored=scored,
+        missed=reply["missed"],
+        load_s=load_s,
+        passes=done,
         by_kind=dict(by_kind),
         stalls=sorted(watch.stalls, key=lambda s: -s.seconds),
         profile=watch.profile,
-        quiet={},
         cpu=cpu,
     )

@@ -1,5 +1,6 @@
-"""The workload: feed sites in a child process (two generations of N feeds x M entries made
-from the bundled sample items), two Dutch and two English servers, and the interaction mix."""
+"""The workload: feed sites in a child process (generations of N feeds x M entries made
+from the bundled sample items, new links in each), two Dutch and two English servers, and
+the interaction mix."""
 
 from __future__ import annotations
 
@@ -44,9 +45,22 @@ def feed_documents(
     return docs
 
 
-def serve_feeds(generations: list[dict[str, bytes]], current: Any, ports: Any) -> None:
-    """Child process: threaded HTTP servers on 127.0.0.1-10 serving `generations[current]`."""
-    servers = feedserver.serve_hosts(lambda path: generations[current.value].get(path))
+def serve_feeds(n_feeds: int, n_entries: int, current: Any, ports: Any) -> None:
+    """Child process: threaded HTTP servers on 127.0.0.1-10 serving generation `current`
+    (built on first request: every pass of a long run can get new links)."""
+    pools = item_pools()
+    built: dict[int, dict[str, bytes]] = {}
+    lock = threading.Lock()
+
+    def document(path: str) -> bytes | None:
+        generation = current.value
+        with lock:
+            if generation not in built:
+                built.clear()
+                built[generation] = feed_documents(n_feeds, n_entries, generation, pools)
+            return built[generation].get(path)
+
+    servers = feedserver.serve_hosts(document)
     ports.put(feedserver.ports_of(servers))
     threading.Event().wait()  # until the parent terminates us
 
@@ -55,18 +69,23 @@ class FeedServers:
     """The feed sites, in a child process: like remote sites, their work is not the bot's
     (in threads of this process they would compete with the bot for the GIL)."""
 
-    def __init__(self, generations: list[dict[str, bytes]]) -> None:
+    def __init__(self, n_feeds: int, n_entries: int) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.current = ctx.Value("i", 0)
         ports = ctx.Queue()
         self.process = ctx.Process(
-            target=serve_feeds, args=(generations, self.current, ports), daemon=True
+            target=serve_feeds, args=(n_feeds, n_entries, self.current, ports), daemon=True
         )
         self.process.start()
         self.ports: list[int] = ports.get(timeout=60)
 
     def serve_generation(self, n: int) -> None:
         self.current.value = n
+
+    def next_generation(self) -> int:
+        """New links in every feed: the next pass has real work (parse, store, score)."""
+        self.current.value += 1
+        return int(self.current.value)
 
     def url(self, n: int) -> str:
         return feedserver.feed_url(n, self.ports)

@@ -2,7 +2,9 @@
 
 Run exactly one of these next to any number of bot processes started with
 PIPELINE_ENABLED=false; they all share DATABASE_URL (docs/scaling.md). `--once` does a
-single pass of each job and exits (cron, tests).
+single pass of each job and exits (cron, tests). `--supervised` is how `python -m bot run`
+starts it as its child (bot/runtime/supervisor.py): it also stops when its stdin closes, so it
+never outlives the bot.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
@@ -28,6 +33,9 @@ def register(sub: Any) -> None:
         "pipeline", help="run the feed, scoring and market jobs without Discord"
     )
     parser.add_argument("--once", action="store_true", help="one pass of each job, then exit")
+    parser.add_argument(
+        "--supervised", action="store_true", help="(used by `run`) also stop when stdin closes"
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -39,7 +47,7 @@ async def run_once(settings: Settings) -> int:
     return 0 if ok or not report.ingest.feeds else 1
 
 
-async def run_forever(settings: Settings) -> int:
+async def run_forever(settings: Settings, *, supervised: bool = False) -> int:
     """Every job until SIGTERM/SIGINT; a crashed job is logged and restarted by its loop."""
     async with open_services(settings) as services:
         await services.sentiment()  # the model loads once, before the start-up objects settle
@@ -57,6 +65,8 @@ async def run_forever(settings: Settings) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):  # not on Windows
                 loop.add_signal_handler(signum, stop)
+        if supervised:
+            _stop_on_stdin_eof(loop, stop)
         log.info("pipeline running: %s", ", ".join(t.get_name() for t in tasks))
         results = await asyncio.gather(*tasks, return_exceptions=True)
     for task, result in zip(tasks, results, strict=True):
@@ -70,5 +80,21 @@ async def _run(job: Job) -> None:
     await job()
 
 
+def _stop_on_stdin_eof(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
+    """The parent closes our stdin to stop us, and the kernel does when the parent dies."""
+
+    def wait_for_eof() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        log.info("stdin closed: the supervising process stopped; stopping")
+        with contextlib.suppress(RuntimeError):  # the loop may be gone already
+            loop.call_soon_threadsafe(stop)
+
+    threading.Thread(target=wait_for_eof, name="stdin-watch", daemon=True).start()
+
+
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(run_once(settings) if args.once else run_forever(settings))
+    if args.once:
+        return asyncio.run(run_once(settings))
+    return asyncio.run(run_forever(settings, supervised=args.supervised))

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.i18n import _, fmt_datetime, fmt_number, ngettext, use_language
 from bot.runtime.health import FeedHealth, PipelineRun, ShardLoad, Status, gather_status
 from bot.runtime.services import open_services
+from bot.runtime.supervisor import ChildState
 
 
 def register(sub: Any) -> None:
@@ -90,6 +91,40 @@ def run_section(run: PipelineRun | None, unscored: int) -> list[str]:
     return lines
 
 
+def child_section(child: ChildState | None) -> list[str]:
+    """The pipeline process `run` supervises (none recorded: it runs elsewhere, or never ran)."""
+    if child is None:
+        return []
+    if child.state == "running":
+        line = _("Pipeline process: running (pid %(pid)s) since %(when)s.") % {
+            "pid": child.pid,
+            "when": _when(child.started_at),
+        }
+    elif child.state == "restarting":
+        line = _(
+            "Pipeline process: exited with code %(code)s at %(when)s; restarting at %(next)s."
+        ) % {
+            "code": child.last_exit,
+            "when": _when(child.last_exit_at),
+            "next": _when(child.next_start_at),
+        }
+    else:
+        line = _("Pipeline process: stopped with the bot at %(when)s.") % {
+            "when": _when(child.updated_at)
+        }
+    lines = [line]
+    if child.restarts:
+        lines.append(
+            ngettext(
+                "Restarted %(n)s time since the bot started.",
+                "Restarted %(n)s times since the bot started.",
+                child.restarts,
+            )
+            % {"n": child.restarts}
+        )
+    return lines
+
+
 def shards_section(shards: list[ShardLoad]) -> list[str]:
     rows = [
         [
@@ -120,7 +155,7 @@ def shards_section(shards: list[ShardLoad]) -> list[str]:
 def render_status(status: Status) -> str:
     parts = [
         feeds_section(status.feeds),
-        run_section(status.last_run, status.unscored),
+        run_section(status.last_run, status.unscored) + child_section(status.child),
         shards_section(status.shards),
     ]
     return "\n\n".join("\n".join(p) for p in parts)

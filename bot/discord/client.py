@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -81,8 +82,10 @@ class CryptoBot(commands.AutoShardedBot):
         self._tasks: list[asyncio.Task[None]] = []
 
     async def setup_hook(self) -> None:
-        # Load the sentiment model before taking interactions, so no command waits for it.
-        await self.services.sentiment()
+        # No model here: the pipeline (a child process, or one elsewhere) scores, and this
+        # process stays small (tests/discord/test_process_imports.py). The chart module
+        # (matplotlib) loads now, in a thread: on the first /signal it would hold the loop.
+        await asyncio.to_thread(importlib.import_module, "bot.market.chart")
         await self.tree.set_translator(CatalogTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)

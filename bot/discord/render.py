@@ -6,6 +6,9 @@ and every message goes out with `allowed_mentions=none`, so `@everyone` in a hea
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
 import discord
 
 from bot.text_limits import clip
@@ -67,3 +70,28 @@ class EmbedBuilder:
     def footer(self, text: str) -> discord.Embed:
         self.embed.set_footer(text=clip(text, min(FOOTER_MAX, max(0, self.room()))))
         return self.embed
+
+
+class RenderMemo:
+    """One embed per answer object and key (language, backend): the read cache hands everyone
+    asking the same question the same object until new data replaces it, so a burst of /news
+    renders it once, not once per interaction. The entry holds the object, so its id is not
+    reused while the entry lives; the oldest entries go first."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[int, Hashable], tuple[object, discord.Embed]] = OrderedDict()
+
+    def embed(
+        self, answer: object, key: Hashable, build: Callable[[], discord.Embed]
+    ) -> discord.Embed:
+        slot = (id(answer), key)
+        hit = self._items.get(slot)
+        if hit is not None and hit[0] is answer:
+            self._items.move_to_end(slot)
+            return hit[1]
+        embed = build()
+        self._items[slot] = (answer, embed)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return embed

@@ -3,7 +3,6 @@ the default) and whether it reads machine translations (stored choice, else on).
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ import sqlalchemy as sa
 from bot.guilds.tables import guild_settings
 from bot.i18n import Language, _, normalize_language
 from bot.storage import Database
+from bot.utils.cache import ReadCache
 
 # Other processes (shards) may change a server's language; re-read it after this many seconds.
 _CACHE_SECONDS = 30.0
@@ -33,26 +33,29 @@ def resolve_translate(stored: bool | None) -> bool:
 
 
 class GuildLanguages:
-    """Read-through cache of each server's stored language choice and translation switch."""
+    """Read-through cache of each server's stored language choice and translation switch:
+    single-flight, so a burst of interactions from one server costs one query
+    (bot/utils/cache.py)."""
 
     def __init__(self, db: Database, default: Language) -> None:
         self._db = db
         self._default = default
-        # guild -> (read at, stored language, stored translate switch)
-        self._cache: dict[int, tuple[float, str | None, bool | None]] = {}
+        # guild -> (stored language, stored translate switch)
+        self._cache = ReadCache(ttl=_CACHE_SECONDS)
 
     async def _row(self, guild_id: int) -> tuple[str | None, bool | None]:
-        hit = self._cache.get(guild_id)
-        if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
-            return hit[1], hit[2]
+        return await self._cache.get(guild_id, lambda: self._read(guild_id))
+
+    async def _read(self, guild_id: int) -> tuple[str | None, bool | None]:
         t = guild_settings.c
         async with self._db.connection() as conn:
             row = (
                 await conn.execute(sa.select(t.language, t.translate).where(t.guild_id == guild_id))
             ).first()
-        language, translate = (row.language, row.translate) if row else (None, None)
-        self._cache[guild_id] = (time.monotonic(), language, translate)
-        return language, translate
+        if row is None:
+            return None, None
+        language = str(row.language) if row.language is not None else None
+        return language, (bool(row.translate) if row.translate is not None else None)
 
     async def stored(self, guild_id: int) -> str | None:
         return (await self._row(guild_id))[0]
@@ -74,7 +77,8 @@ class GuildLanguages:
         )
         async with self._db.begin() as conn:
             await conn.execute(stmt)
-        self._cache.pop(guild_id, None)  # the other column is re-read, never guessed
+        # The other column is re-read, never guessed.
+        self._cache.put(guild_id, await self._read(guild_id))
 
     async def set_translate(self, guild_id: int, on: bool) -> None:
         """Store the server's translation switch; its other settings stay as they are."""
@@ -83,7 +87,7 @@ class GuildLanguages:
         )
         async with self._db.begin() as conn:
             await conn.execute(stmt)
-        self._cache.pop(guild_id, None)
+        self._cache.put(guild_id, await self._read(guild_id))
 
 
 def translate_reply(on: bool) -> str:

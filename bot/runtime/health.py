@@ -22,6 +22,7 @@ from bot.digest.tables import (
     digest_subscriptions,
 )
 from bot.news.tables import articles, feed_state, feeds
+from bot.runtime.supervisor import ChildState, child_state
 from bot.sentiment.tables import article_sentiment
 from bot.shards import shard_column
 from bot.storage import Database, kv
@@ -87,6 +88,7 @@ class Status:
     last_run: PipelineRun | None
     unscored: int
     shards: list[ShardLoad]
+    child: ChildState | None = None  # the pipeline as `run`'s child process, when it runs so
 
 
 async def feed_health(db: Database) -> list[FeedHealth]:
@@ -188,4 +190,5 @@ async def gather_status(db: Database, *, shard_count: int, now: datetime) -> Sta
         last_run=run,
         unscored=await unscored_articles(db, run),
         shards=await shard_loads(db, shard_count, now),
+        child=await child_state(db),
     )

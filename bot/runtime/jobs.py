@@ -17,6 +17,7 @@ from bot.guilds.membership import purge_removed_guilds
 from bot.guilds.ratelimit import forget_attempts
 from bot.market.refresh import market_refresh_loop
 from bot.news.pipeline import IngestReport, ingest
+from bot.runtime.dataversion import bump_data_version
 from bot.runtime.health import PipelineRun, record_pipeline_run
 from bot.runtime.services import Services
 from bot.sentiment.store import score_pending
@@ -48,6 +49,7 @@ async def pipeline_pass(services: Services) -> PassReport:
             services.db, backend, batch_size=services.settings.sentiment_batch_size
         )
         services.reads.invalidate()
+        await bump_data_version(services.db)  # readers in other processes (bot/runtime/dataversion)
 
     report = await ingest(services, publish=publish)
     await publish()

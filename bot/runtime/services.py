@@ -19,6 +19,7 @@ import httpx
 
 from bot.compose.reads import Reads
 from bot.config import Settings
+from bot.runtime.dataversion import DataVersionWatcher
 from bot.sentiment.types import SentimentBackend
 from bot.storage import Database
 from bot.utils.cache import ReadCache
@@ -40,11 +41,16 @@ class Services:
     # Reads that slash commands share (see bot/utils/cache.py); the pipeline clears it after a pass.
     cache: ReadCache = field(default_factory=ReadCache)
     reads: Reads = field(init=False)
+    # New data from a pipeline in any process: polled by a job of the bot (create_bot); clears
+    # `reads` on every change. Rounds that post new data subscribe here too.
+    data_watch: DataVersionWatcher = field(init=False)
     _sentiment: SentimentBackend | None = None
     _sentiment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.reads = Reads(self.db, self.cache)
+        self.data_watch = DataVersionWatcher(self.db)
+        self.data_watch.subscribe(lambda _version: self.reads.invalidate())
 
     async def sentiment(self) -> SentimentBackend:
         """The sentiment backend, loaded once on first use, in a thread (a model load is slow)."""
@@ -56,11 +62,29 @@ class Services:
         return self._sentiment
 
     async def sentiment_name(self) -> str:
-        """The backend as users see it, translated (about command, footers)."""
+        """The backend as users see it, translated (about command, footers).
+
+        The one that scored the last pipeline pass, read from the database: the pipeline runs
+        in another process and this one never loads the model (nor imports torch)."""
         from bot.sentiment.factory import describe_backend
 
-        backend = await self.sentiment()
-        return describe_backend(backend.name, backend.model)
+        name, model = await self.cache.get(("scoring-backend",), self._scoring_backend)
+        return describe_backend(name, model)
+
+    async def _scoring_backend(self) -> tuple[str, str]:
+        from bot.runtime.health import last_pipeline_run
+
+        run = await last_pipeline_run(self.db)
+        if run is not None and run.backend is not None and run.model is not None:
+            return run.backend, run.model
+        if self._sentiment is not None:  # a process that scores (demo, tests): its own backend
+            return self._sentiment.name, self._sentiment.model
+        if self.settings.sentiment_backend == "lexicon":
+            from bot.sentiment.lexicon import LexiconBackend
+
+            lexicon = LexiconBackend()
+            return lexicon.name, lexicon.model
+        return "transformers", self.settings.sentiment_model  # nothing scored yet
 
 
 @asynccontextmanager

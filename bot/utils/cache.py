@@ -20,7 +20,7 @@ class ReadCache:
     def __init__(self, ttl: float = 60.0, max_entries: int = 1024) -> None:
         self._ttl = ttl
         self._max = max_entries
-        self._entries: dict[Hashable, tuple[float, asyncio.Task[Any]]] = {}
+        self._entries: dict[Hashable, tuple[float, asyncio.Future[Any]]] = {}
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         now = time.monotonic()
@@ -32,13 +32,19 @@ class ReadCache:
             # others awaiting the same key.
             hit = (now, asyncio.ensure_future(compute()))
             self._entries[key] = hit
-        task: asyncio.Task[T] = hit[1]
+        task: asyncio.Future[T] = hit[1]
         try:
             return await asyncio.shield(task)
         except Exception:
             if self._entries.get(key) is hit:  # never keep a failure
                 del self._entries[key]
             raise
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store a value this process just wrote (fresh for `ttl` from now)."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(value)
+        self._entries[key] = (time.monotonic(), done)
 
     def clear(self) -> None:
         self._entries.clear()

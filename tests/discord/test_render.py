@@ -37,3 +37,26 @@ def test_builder_never_exceeds_discord_limits() -> None:
     assert added <= FIELDS_MAX
     assert all(len(f.value or "") <= FIELD_VALUE_MAX for f in embed.fields)
     assert len(embed) <= EMBED_TOTAL_MAX
+
+
+def test_render_memo_builds_once_per_answer_and_key() -> None:
+    import discord
+
+    from bot.discord.render import RenderMemo
+
+    memo = RenderMemo(size=2)
+    builds = 0
+
+    def build() -> discord.Embed:
+        nonlocal builds
+        builds += 1
+        return discord.Embed(title=str(builds))
+
+    first, second = object(), object()
+    assert memo.embed(first, "nl", build) is memo.embed(first, "nl", build)
+    assert builds == 1
+    memo.embed(first, "en", build)  # another language: another rendering
+    memo.embed(second, "nl", build)  # new data (a new answer object): rendered again
+    assert builds == 3
+    memo.embed(first, "nl", build)  # evicted (size 2): rendered again
+    assert builds == 4

@@ -36,3 +36,22 @@ async def test_translation_is_on_until_switched_off_and_survives_a_language_chan
     assert await fresh.translate_for(7) is True  # other servers untouched
     await fresh.set_translate(42, True)
     assert await fresh.translate_for(42) is True and await fresh.stored(42) == "en"
+
+
+async def test_a_burst_from_one_server_costs_one_query(db: Database) -> None:
+    import asyncio
+
+    languages = GuildLanguages(db, "en")
+    await languages.set(42, "nl")
+    fresh = GuildLanguages(db, "en")
+    queries = 0
+    read = fresh._read
+
+    async def counted(guild_id: int) -> tuple[str | None, bool | None]:
+        nonlocal queries
+        queries += 1
+        return await read(guild_id)
+
+    fresh._read = counted  # type: ignore[method-assign]
+    answers = await asyncio.gather(*(fresh.language_for(42, "en-US") for _ in range(50)))
+    assert answers == ["nl"] * 50 and queries == 1

@@ -74,3 +74,14 @@ async def test_size_is_bounded() -> None:
     for n in range(100):
         await cache.get(n, value)
     assert len(cache._entries) <= 10
+
+
+async def test_put_stores_a_value_this_process_wrote() -> None:
+    cache = ReadCache(ttl=60)
+
+    async def compute() -> str:
+        return "read"
+
+    assert await cache.get("lang", compute) == "read"
+    cache.put("lang", "nl")
+    assert await cache.get("lang", compute) == "nl"

@@ -1,0 +1,230 @@
+"""The pipeline as a supervised child process of `python -m bot run`.
+
+The child is `python -m bot pipeline --supervised`, the same entry point the scaled-out setup
+runs on its own (docs/scaling.md): feeds, scoring and the market refresh then never share the
+bot's GIL, and torch and the model live only in the child. The bot process:
+
+- starts it, and restarts it with backoff (bot/utils/backoff.py) whenever it exits; a child
+  that ran `HEALTHY_AFTER` seconds starts the count over;
+- runs it CHILD_NICENESS steps nicer than itself, so replies get the CPU first;
+- copies its stdout and stderr, line by line, to its own stderr with a `[pipeline]` prefix;
+- stops it on the way out: closing its stdin (the child exits on EOF, so it also goes away if
+  this process is killed), then SIGTERM, then SIGKILL after `stop_timeout`;
+- records its state in `app_state` (`pipeline:process`) for `python -m bot status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+import bot
+from bot.storage import Database, kv
+from bot.utils.backoff import exponential_backoff
+
+log = logging.getLogger(__name__)
+
+PROCESS_KEY = "pipeline:process"
+HEALTHY_AFTER = 60.0  # seconds of running that reset the restart backoff
+RESTART_BASE = 1.0
+RESTART_CAP = 300.0
+# The pipeline is background work: on a shared or small host the scheduler gives the Discord
+# process (latency: a 3 s reply deadline) the CPU first. 10 steps is about 10x less weight.
+CHILD_NICENESS = 10
+
+
+def pipeline_command() -> list[str]:
+    return [sys.executable, "-m", "bot", "pipeline", "--supervised"]
+
+
+def lower_priority(pid: int, steps: int = CHILD_NICENESS) -> None:
+    """Make a just-started child `steps` nicer than this process (threads it starts later
+    inherit it). Best effort: a platform without it runs the child as is."""
+    try:
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, mine + steps))
+    except (AttributeError, OSError):  # not on Windows; or the child is already gone
+        log.debug("could not lower the priority of process %d", pid, exc_info=True)
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment (the same settings and .env), with this process's copy of
+    the `bot` package first on the path, so the child runs the same code whatever its cwd."""
+    root = str(Path(bot.__file__).resolve().parent.parent)
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+
+
+@dataclass(frozen=True)
+class ChildState:
+    state: str  # running | restarting | stopped
+    pid: int | None
+    started_at: datetime | None
+    restarts: int  # since the bot started
+    last_exit: int | None = None  # the exit code (negative: killed by that signal)
+    last_exit_at: datetime | None = None
+    next_start_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+async def record_child_state(db: Database, state: ChildState) -> None:
+    values = asdict(state)
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            values[key] = value.isoformat()
+    await kv.set_value(db, PROCESS_KEY, json.dumps(values))
+
+
+async def child_state(db: Database) -> ChildState | None:
+    raw = await kv.get_value(db, PROCESS_KEY)
+    if raw is None:
+        return None
+    values = json.loads(raw)
+    for key in ("started_at", "last_exit_at", "next_start_at", "updated_at"):
+        if values.get(key):
+            values[key] = datetime.fromisoformat(values[key])
+    return ChildState(**values)
+
+
+class ChildSupervisor:
+    """Keeps one child process running until cancelled (a job: `run()`)."""
+
+    def __init__(
+        self,
+        db: Database,
+        command: Sequence[str] | None = None,
+        *,
+        prefix: str = "[pipeline] ",
+        stream: TextIO | None = None,
+        healthy_after: float = HEALTHY_AFTER,
+        restart_base: float = RESTART_BASE,
+        restart_cap: float = RESTART_CAP,
+        stop_timeout: float = 10.0,
+        env: dict[str, str] | None = None,
+        niceness: int = CHILD_NICENESS,
+    ) -> None:
+        self._db = db
+        self._command = list(command or pipeline_command())
+        self._prefix = prefix
+        self._stream = stream
+        self._healthy_after = healthy_after
+        self._base, self._cap = restart_base, restart_cap
+        self._stop_timeout = stop_timeout
+        self._env = env or child_environment()
+        self._niceness = niceness
+        self.restarts = 0
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def run(self) -> None:
+        failures = 0
+        last_exit: tuple[int, datetime] | None = None
+        while True:
+            started = datetime.now(UTC)
+            proc = await asyncio.create_subprocess_exec(
+                *self._command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env=self._env,
+            )
+            self.process = proc
+            lower_priority(proc.pid, self._niceness)
+            log.info("pipeline process started (pid %d)", proc.pid)
+            await self._record("running", proc.pid, started, last_exit)
+            try:
+                code = await self._follow(proc)
+            except asyncio.CancelledError:
+                await self._stop(proc)
+                await self._record("stopped", None, started, (proc.returncode or 0, _now()))
+                raise
+            ended = datetime.now(UTC)
+            last_exit = (code, ended)
+            ran = (ended - started).total_seconds()
+            failures = 1 if ran >= self._healthy_after else failures + 1
+            wait = exponential_backoff(failures, base=self._base, cap=self._cap)
+            log.warning(
+                "pipeline process %d exited with %d after %.0f s; restarting in %.0f s",
+                proc.pid,
+                code,
+                ran,
+                wait,
+            )
+            self.restarts += 1
+            await self._record("restarting", None, started, last_exit, wait=wait)
+            try:
+                await asyncio.sleep(wait)
+            except asyncio.CancelledError:  # the bot stops while the child is down
+                await self._record("stopped", None, started, last_exit)
+                raise
+
+    async def _follow(self, proc: asyncio.subprocess.Process) -> int:
+        """Copy the child's output until it exits; its exit code."""
+        assert proc.stdout is not None
+        stream = self._stream or sys.stderr
+        async for line in proc.stdout:
+            stream.write(self._prefix + line.decode("utf-8", "replace").rstrip("\n") + "\n")
+            stream.flush()
+        return await proc.wait()
+
+    async def _stop(self, proc: asyncio.subprocess.Process) -> None:
+        if proc.returncode is not None:
+            return
+        if proc.stdin is not None:  # EOF: the child's signal to stop (its own shutdown path)
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            await asyncio.wait_for(self._drain(proc), self._stop_timeout)
+        except TimeoutError:
+            log.warning("pipeline process %d did not stop; killing it", proc.pid)
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        log.info("pipeline process %d stopped (%s)", proc.pid, proc.returncode)
+
+    async def _drain(self, proc: asyncio.subprocess.Process) -> None:
+        with contextlib.suppress(Exception):
+            await self._follow(proc)  # its last lines (shutdown messages) still reach the log
+        await proc.wait()
+
+    async def _record(
+        self,
+        state: str,
+        pid: int | None,
+        started: datetime,
+        last_exit: tuple[int, datetime] | None,
+        *,
+        wait: float | None = None,
+    ) -> None:
+        now = _now()
+        next_start = None
+        if wait is not None:
+            next_start = datetime.fromtimestamp(now.timestamp() + wait, UTC)
+        state_now = ChildState(
+            state=state,
+            pid=pid,
+            started_at=started,
+            restarts=self.restarts,
+            last_exit=last_exit[0] if last_exit else None,
+            last_exit_at=last_exit[1] if last_exit else None,
+            next_start_at=next_start,
+            updated_at=now,
+        )
+        try:
+            await record_child_state(self._db, state_now)
+        except Exception:  # the state is for `status` only; the database may be what failed
+            log.warning("could not record the pipeline process state", exc_info=True)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

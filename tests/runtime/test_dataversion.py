@@ -1,0 +1,95 @@
+"""The data version: a pipeline in one process publishes, readers in another see it at once.
+
+Two Database objects on the same database stand for the two processes (separate engines and
+connection pools, as `run` and its pipeline child have)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.config import Settings
+from bot.runtime.dataversion import DataVersionWatcher, bump_data_version, data_version
+from bot.runtime.services import open_services
+from bot.storage import Database
+
+
+@pytest.fixture
+async def other(settings: Settings, db: Database) -> AsyncIterator[Database]:
+    """A second handle on `db`'s database: the other process."""
+    database = Database.connect(settings.resolved_database_url)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def test_a_bump_in_one_process_is_read_by_the_other(db: Database, other: Database) -> None:
+    assert await data_version(other) == 0  # nothing published yet
+    assert await bump_data_version(db) == 1
+    assert await data_version(other) == 1
+    assert await bump_data_version(other) == 2
+    assert await data_version(db) == 2
+
+
+async def test_concurrent_bumps_are_all_counted(db: Database, other: Database) -> None:
+    await asyncio.gather(*(bump_data_version(d) for d in (db, other) for _ in range(5)))
+    assert await data_version(db) == 10
+
+
+async def test_watcher_tells_listeners_only_about_changes(db: Database, other: Database) -> None:
+    watcher = DataVersionWatcher(other)
+    seen: list[int] = []
+
+    async def slow_listener(version: int) -> None:
+        seen.append(-version)
+
+    def broken(version: int) -> None:
+        raise RuntimeError("a failing listener must not stop the others")
+
+    watcher.subscribe(seen.append)
+    watcher.subscribe(broken)
+    watcher.subscribe(slow_listener)
+    assert await watcher.poll() == 0
+    assert seen == []  # the first read is where we start, not a change
+    await bump_data_version(db)
+    await watcher.poll()
+    await watcher.poll()  # unchanged: nobody is told twice
+    assert seen == [1, -1]
+
+
+async def test_changed_wakes_a_waiting_round(db: Database, other: Database) -> None:
+    watcher = DataVersionWatcher(other, interval=0.01)
+    job = asyncio.create_task(watcher.run())
+    try:
+        async with asyncio.timeout(5):
+            start = await watcher.changed(after=-1)  # the first read
+            waiting = asyncio.create_task(watcher.changed(after=start))
+            await asyncio.sleep(0.05)
+            assert not waiting.done()
+            await bump_data_version(db)
+            assert await waiting == start + 1
+    finally:
+        job.cancel()
+
+
+async def test_cached_reads_are_dropped_when_another_process_publishes(
+    settings: Settings, other: Database
+) -> None:
+    """The Discord process's read cache (60 s TTL) is cleared by the watcher, not by time."""
+    computed = 0
+
+    async def compute() -> int:
+        nonlocal computed
+        computed += 1
+        return computed
+
+    async with open_services(settings) as services:  # the Discord process
+        await services.data_watch.poll()
+        assert await services.cache.get("news", compute) == 1
+        assert await services.cache.get("news", compute) == 1  # cached
+        await bump_data_version(other)  # the pipeline process publishes
+        await services.data_watch.poll()
+        assert await services.cache.get("news", compute) == 2
