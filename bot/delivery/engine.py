@@ -31,6 +31,7 @@ from bot.delivery.alert_rounds import AlertRounds
 from bot.delivery.courier import Clock, Courier, LanguageOf, Sleep, utcnow
 from bot.delivery.digests import Composer, DigestRounds, FeedSet, FeedsOf
 from bot.delivery.ledger import SENDING
+from bot.delivery.live_rounds import LiveLimits, LiveRounds
 from bot.delivery.messages import AlertEvent
 from bot.delivery.policy import DeliveryPolicy, DeliveryReport
 from bot.delivery.sender import Sender
@@ -39,7 +40,8 @@ from bot.storage import Database
 
 
 class DeliveryEngine:
-    """Runs due digests (`run_due`, every ~30 s) and alerts (`deliver_alerts`)."""
+    """Runs due digests (`run_due`, every ~30 s), alerts (`deliver_alerts`) and live posts
+    (`deliver_live`, every ~10 s; bot/delivery/live_rounds.py)."""
 
     def __init__(
         self,
@@ -53,6 +55,7 @@ class DeliveryEngine:
         clock: Clock = utcnow,
         sleep: Sleep = asyncio.sleep,
         scope: Scope | None = None,
+        live: LiveLimits | None = None,
     ) -> None:
         self._db = db
         self.policy = policy or DeliveryPolicy()
@@ -70,6 +73,15 @@ class DeliveryEngine:
             compose=compose,
         )
         self._alerts = AlertRounds(db, courier, language_of=language_of, scope=scope, clock=now)
+        self._live = LiveRounds(
+            db,
+            courier,
+            language_of=language_of,
+            feeds_of=feeds_of,
+            scope=scope,
+            clock=now,
+            limits=live or LiveLimits(),
+        )
 
     def _now(self) -> datetime:
         return self.clock()
@@ -86,6 +98,10 @@ class DeliveryEngine:
     ) -> DeliveryReport:
         return await self._alerts.deliver_alerts(events, now)
 
+    async def deliver_live(self, now: datetime | None = None) -> DeliveryReport:
+        """New stories to live channels (scans only when the store changed)."""
+        return await self._live.deliver_live(now)
+
 
 __all__ = [
     "SENDING",
@@ -97,4 +113,5 @@ __all__ = [
     "FeedSet",
     "FeedsOf",
     "LanguageOf",
+    "LiveLimits",
 ]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from bot.compose.digest import DigestComposer
 from bot.config import Settings
 from bot.delivery.alerts import recent_alert_events
-from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, FeedSet, LanguageOf
+from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, FeedSet, LanguageOf, LiveLimits
 from bot.delivery.messages import AlertEvent
 from bot.delivery.sender import Sender
 from bot.guilds.feeds import feed_sets
@@ -50,6 +50,7 @@ def build_engine(
         feeds_of=feeds_of,
         policy=DeliveryPolicy.from_settings(settings),
         scope=scope,
+        live=LiveLimits.from_settings(settings),
     )
     return engine, composer
 
@@ -77,4 +78,14 @@ async def delivery_loop(
             await engine.deliver_alerts(events)
         except Exception:
             log.exception("digest delivery tick failed; trying again next tick")
+        await asyncio.sleep(interval)
+
+
+async def live_loop(engine: DeliveryEngine, *, interval: float) -> None:
+    """Every `interval` seconds: new stories to live channels (a cheap check when none)."""
+    while True:
+        try:
+            await engine.deliver_live()
+        except Exception:
+            log.exception("live delivery tick failed; trying again next tick")
         await asyncio.sleep(interval)
