@@ -32,7 +32,14 @@ from bot.delivery.ledger import OPEN_STATES, SENDING, SENT, Claim
 from bot.delivery.messages import LiveMessage
 from bot.delivery.policy import DeliveryReport
 from bot.i18n import Language
-from bot.live.candidates import LiveCandidate, Window, matches, read_window, story_by_lead
+from bot.live.candidates import (
+    LiveCandidate,
+    Window,
+    matches,
+    read_window,
+    split_for_cap,
+    story_by_lead,
+)
 from bot.live.store import LiveSubscription, disable
 from bot.live.tables import live_deliveries, live_subscriptions
 from bot.live.trigger import DataVersion, data_version
@@ -196,7 +203,7 @@ class LiveRounds(Rounds):
             free_at = posted[len(posted) - limits.posts] + limits.window
             self._rescan_at = min(free_at, self._rescan_at or free_at)
             return
-        singles, folded = (todo, []) if len(todo) <= room else (todo[: room - 1], todo[room - 1 :])
+        singles, folded = split_for_cap(todo, room)
 
         def row(key: str, state: str, **extra: Any) -> dict[str, Any]:
             values = {"lead_article_id": None, "story_id": None, "bundle": None, **extra}

@@ -37,6 +37,7 @@ class LiveCandidate:
     view: StoryView
     fresh: bool  # the lead is recent regular news, not backlog or catch-up
     language: str  # of the view's title and summary (its first report's)
+    stored_at: datetime  # when the lead was fetched
 
     @property
     def sources(self) -> int:
@@ -72,7 +73,7 @@ class Window:
             )
             first = min(group, key=lambda r: (r.published_at, r.id))  # names the story
             view = _view(story_id, group, self.coins)
-            out.append(LiveCandidate(lead.id, view, fresh, first.language))
+            out.append(LiveCandidate(lead.id, view, fresh, first.language, lead.fetched_at))
         out.sort(key=lambda c: c.lead_article_id)
         return out
 
@@ -159,6 +160,15 @@ async def story_by_lead(
         if candidate.view.story_id == story_id:
             return candidate
     return None
+
+
+def split_for_cap(
+    todo: list[LiveCandidate], room: int
+) -> tuple[list[LiveCandidate], list[LiveCandidate]]:
+    """(posted one by one, folded into one "N more stories" post) for `room` posts left."""
+    if len(todo) <= room:
+        return todo, []
+    return todo[: room - 1], todo[room - 1 :]
 
 
 def matches(candidate: LiveCandidate, *, coin: str | None, min_sources: int) -> bool:

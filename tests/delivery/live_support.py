@@ -17,7 +17,7 @@ from bot.storage import Database
 _links = itertools.count(1)
 
 
-async def add_feeds(db: Database, now: datetime, *ids: int) -> None:
+async def add_feeds(db: Database, now: datetime, *ids: int, default: bool = True) -> None:
     async with db.begin() as conn:
         for feed_id in ids:
             await conn.execute(
@@ -26,7 +26,7 @@ async def add_feeds(db: Database, now: datetime, *ids: int) -> None:
                     url=f"https://feed{feed_id}.example/rss",
                     name=f"Outlet {feed_id}",
                     language="en",
-                    is_default=True,
+                    is_default=default,
                     enabled=True,
                     created_at=now,
                 )
