@@ -36,6 +36,7 @@ from bot.live.candidates import (
     LiveCandidate,
     Window,
     matches,
+    newest_article_id,
     read_window,
     split_for_cap,
     story_by_lead,
@@ -99,16 +100,29 @@ class LiveRounds(Rounds):
         self.limits = limits
         self._seen: DataVersion | None = None
         self._rescan_at: datetime | None = None  # a capped channel gets room again
+        # A scan after new articles reads only the stories they touched (articles above
+        # `_upto`); everything is looked at again when subscriptions change, when a capped
+        # channel gets room, and every `limits.window` as a safety net.
+        self._upto: int | None = None
+        self._full_at: datetime | None = None
 
     async def deliver_live(self, now: datetime | None = None) -> DeliveryReport:
         now = now or self._clock()
         report = DeliveryReport()
         pairs = await self._recover(await self._take_over(LIVE, now), now)
         version = await data_version(self._db)
-        due = self._rescan_at is not None and now >= self._rescan_at
-        if version != self._seen or due:
-            pairs += await self._scan(now)
+        full = (
+            self._seen is None
+            or self._upto is None
+            or version[1:] != self._seen[1:]  # the subscriptions changed
+            or (self._rescan_at is not None and now >= self._rescan_at)
+            or (self._full_at is not None and now >= self._full_at)
+        )
+        if full or version != self._seen:
+            pairs += await self._scan(now, after_id=None if full else self._upto)
             self._seen = version  # only after a scan that worked: a failed one runs again
+            if full:
+                self._full_at = now + self.limits.window
         jobs = [
             asyncio.create_task(self._courier.deliver(LIVE, claim, message, report))
             for claim, message in pairs
@@ -139,13 +153,21 @@ class LiveRounds(Rounds):
         async with self._db.connection() as conn:
             return [LiveSubscription.from_row(r) for r in (await conn.execute(query)).all()]
 
-    async def _scan(self, now: datetime) -> list[tuple[Claim, LiveMessage | None]]:
-        self._rescan_at = None
+    async def _scan(
+        self, now: datetime, after_id: int | None
+    ) -> list[tuple[Claim, LiveMessage | None]]:
+        if after_id is None:
+            self._rescan_at = None
         subs = await self._subscriptions()
         if not subs:
             return []
         sets = await self._feeds_of({s.guild_id for s in subs})
-        window = await read_window(self._db, now=now, max_age=self.limits.max_age)
+        # Read before the window: whatever is stored meanwhile is above it, so read again.
+        newest = await newest_article_id(self._db) if after_id is None else None
+        window = await read_window(
+            self._db, now=now, max_age=self.limits.max_age, after_id=after_id
+        )
+        self._upto = max(self._upto or 0, newest or 0, window.newest_id or 0)
         views: dict[tuple[FeedSet, str | None], list[LiveCandidate]] = {}
         for n, sub in enumerate(subs, 1):
             key = (sets[sub.guild_id], sub.language)

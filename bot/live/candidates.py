@@ -26,8 +26,6 @@ from bot.news.query import StoryView, _view
 from bot.news.tables import article_coins, articles
 from bot.storage import Database
 
-YIELD_EVERY = 500  # hand the event loop back this often while grouping rows
-
 
 @dataclass(frozen=True, slots=True)
 class LiveCandidate:
@@ -46,24 +44,38 @@ class LiveCandidate:
 
 @dataclass
 class Window:
-    """The articles of every story with an article published in the last `max_age`."""
+    """The articles of the stories a scan looks at, grouped by story once; each view (feed
+    set, language filter) then only filters them, and views that keep the same articles of a
+    story share one StoryView (most servers read the same defaults)."""
 
     now: datetime
     max_age: timedelta
-    rows: list[Any] = field(default_factory=list)
+    stories: dict[int, list[Any]] = field(default_factory=dict)  # story id -> its articles
     coins: dict[int, list[str]] = field(default_factory=dict)
+    _views: dict[tuple[int, ...], StoryView] = field(default_factory=dict)
+
+    def add(self, rows: Iterable[Any]) -> None:
+        for r in rows:
+            self.stories.setdefault(r.story_id, []).append(r)
+
+    @property
+    def newest_id(self) -> int | None:
+        return max((r.id for rows in self.stories.values() for r in rows), default=None)
 
     def candidates(self, feed_ids: Collection[int], language: str | None) -> list[LiveCandidate]:
         """The stories `feed_ids` see (only `language` articles, when given), oldest lead
         first."""
         wanted = set(feed_ids)
-        by_story: dict[int, list[Any]] = defaultdict(list)
-        for r in self.rows:
-            if r.feed_id in wanted and (language is None or r.language == language):
-                by_story[r.story_id].append(r)
-        out = []
         cutoff = self.now - self.max_age
-        for story_id, group in by_story.items():
+        out = []
+        for story_id, rows in self.stories.items():
+            group = [
+                r
+                for r in rows
+                if r.feed_id in wanted and (language is None or r.language == language)
+            ]
+            if not group:
+                continue
             lead = min(group, key=lambda r: r.id)
             fresh = (
                 not lead.is_backlog
@@ -71,8 +83,11 @@ class Window:
                 and lead.fetched_at >= cutoff
                 and lead.published_at <= self.now + timedelta(minutes=5)
             )
+            key = tuple(sorted(r.id for r in group))
+            view = self._views.get(key)
+            if view is None:
+                view = self._views[key] = _view(story_id, group, self.coins)
             first = min(group, key=lambda r: (r.published_at, r.id))  # names the story
-            view = _view(story_id, group, self.coins)
             out.append(LiveCandidate(lead.id, view, fresh, first.language, lead.fetched_at))
         out.sort(key=lambda c: c.lead_article_id)
         return out
@@ -98,24 +113,34 @@ def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
         yield ids[start : start + size]
 
 
-async def read_window(db: Database, *, now: datetime, max_age: timedelta) -> Window:
+async def read_window(
+    db: Database, *, now: datetime, max_age: timedelta, after_id: int | None = None
+) -> Window:
     """Every article of every story touched in the last `max_age` (older articles included:
-    they decide a story's lead), with their coins. A few indexed queries."""
-    cutoff = now - max_age
+    they decide a story's lead), with their coins. A few indexed queries.
+
+    With `after_id`, only the stories that gained an article with a larger id (changed
+    since the scan that saw up to `after_id`)."""
     window = Window(now, max_age)
+    if after_id is None:
+        touched = articles.c.published_at >= now - max_age
+    else:
+        touched = articles.c.id > after_id
     recent = (
-        sa.select(articles.c.story_id)
-        .where(articles.c.published_at >= cutoff, articles.c.story_id.is_not(None))
-        .distinct()
+        sa.select(articles.c.story_id).where(touched, articles.c.story_id.is_not(None)).distinct()
     )
+    ids: list[int] = []
     async with db.connection() as conn:
         story_ids = sorted((await conn.execute(recent)).scalars())
         for chunk in _chunks(story_ids):
-            found = await conn.execute(sa.select(*_COLUMNS).where(articles.c.story_id.in_(chunk)))
-            window.rows.extend(found.all())
+            found = (
+                await conn.execute(sa.select(*_COLUMNS).where(articles.c.story_id.in_(chunk)))
+            ).all()
+            window.add(found)
+            ids += [r.id for r in found]
             await asyncio.sleep(0)
         coins: dict[int, list[str]] = defaultdict(list)
-        for chunk in _chunks([r.id for r in window.rows]):
+        for chunk in _chunks(ids):
             found = await conn.execute(
                 sa.select(article_coins.c.article_id, article_coins.c.coin).where(
                     article_coins.c.article_id.in_(chunk)
@@ -155,7 +180,8 @@ async def story_by_lead(
         )
         for article_id, ticker in found:
             coins[article_id].append(ticker)
-    window = Window(now, max_age, list(rows), coins)
+    window = Window(now, max_age, coins=coins)
+    window.add(rows)
     for candidate in window.candidates(feed_ids, language):
         if candidate.view.story_id == story_id:
             return candidate
