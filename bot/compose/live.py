@@ -65,6 +65,7 @@ async def live_stories(
     return out
 
 
+MORE_LISTED = 15  # stories named in an overflow post; the rest are counted
 LANGUAGE_NAMES = {"en": N_("English"), "nl": N_("Dutch")}
 
 

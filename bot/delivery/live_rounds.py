@@ -5,10 +5,11 @@ scans for new stories only when the stored data changed (bot/live/trigger.py) or
 channel has room again. A scan reads the recent window once, views it once per (feed set,
 language filter), and claims one row per (channel, story lead): the claim, nonce, marker and
 recovery are the digests' (see engine.py), so a story reaches a channel exactly once.
+Subscriptions are claimed in batches, each batch sending before the next is planned.
 
 Per channel at most `posts` posts in any `window`; when more stories are due than there is
-room, the last post of the room is one "N more stories" message listing the rest, whose
-stories are recorded as 'folded' so they are never posted on their own later.
+room, the last post of the room is one "N more stories" message whose row lists the stories
+it carries (`bundle`): they count as delivered and are never posted on their own later.
 """
 
 from __future__ import annotations
@@ -16,30 +17,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.compose.live import LiveStory, live_stories
 from bot.config import Settings
 from bot.delivery import ledger
 from bot.delivery.courier import Clock, Courier, Kind, LanguageOf, Rounds
-from bot.delivery.digests import FeedSet, FeedsOf
-from bot.delivery.ledger import OPEN_STATES, SENDING, SENT, Claim
-from bot.delivery.messages import LiveMessage
+from bot.delivery.digests import FeedsOf
+from bot.delivery.ledger import OPEN_STATES, SENDING, SENT
+from bot.delivery.live_messages import (
+    Planned,
+    View,
+    bundle_leads,
+    bundle_text,
+    planned_messages,
+    recovered_messages,
+)
 from bot.delivery.policy import DeliveryReport
-from bot.i18n import Language
 from bot.live.candidates import (
     LiveCandidate,
-    Window,
     matches,
     newest_article_id,
     read_window,
     split_for_cap,
-    story_by_lead,
 )
 from bot.live.store import LiveSubscription, disable
 from bot.live.tables import live_deliveries, live_subscriptions
@@ -50,8 +53,8 @@ from bot.storage import Database
 log = logging.getLogger(__name__)
 
 LIVE = Kind("live", live_deliveries, live_subscriptions, disable)
-FOLDED = "folded"  # a story that went out inside an overflow post
 YIELD_EVERY = 100
+MAX_BUNDLE = 500  # stories one "N more" post may carry; the rest wait for the next one
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class LiveLimits:
     max_age: timedelta = timedelta(hours=6)  # never post a story older than this
     posts: int = 10  # posts per channel per `window`
     window: timedelta = timedelta(minutes=10)
+    batch: int = 100  # subscriptions planned and claimed per step
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LiveLimits:
@@ -67,14 +71,6 @@ class LiveLimits:
             posts=settings.live_rate_posts,
             window=timedelta(seconds=settings.live_rate_window_seconds),
         )
-
-
-@dataclass(frozen=True)
-class _Planned:
-    sub: LiveSubscription
-    group: tuple[FeedSet, str | None]
-    stories: tuple[LiveCandidate, ...]
-    more: bool
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
@@ -109,25 +105,30 @@ class LiveRounds(Rounds):
     async def deliver_live(self, now: datetime | None = None) -> DeliveryReport:
         now = now or self._clock()
         report = DeliveryReport()
-        pairs = await self._recover(await self._take_over(LIVE, now), now)
-        version = await data_version(self._db)
-        full = (
-            self._seen is None
-            or self._upto is None
-            or version[1:] != self._seen[1:]  # the subscriptions changed
-            or (self._rescan_at is not None and now >= self._rescan_at)
-            or (self._full_at is not None and now >= self._full_at)
-        )
-        if full or version != self._seen:
-            pairs += await self._scan(now, after_id=None if full else self._upto)
-            self._seen = version  # only after a scan that worked: a failed one runs again
-            if full:
-                self._full_at = now + self.limits.window
-        jobs = [
-            asyncio.create_task(self._courier.deliver(LIVE, claim, message, report))
-            for claim, message in pairs
-        ]
+        jobs: list[asyncio.Task[None]] = []
         try:
+            recovered = await recovered_messages(
+                self._db,
+                await self._take_over(LIVE, now),
+                now=now,
+                max_age=self.limits.max_age,
+                feeds_of=self._feeds_of,
+                language_of=self._language_of,
+            )
+            self._start(recovered, report, jobs)
+            version = await data_version(self._db)
+            full = (
+                self._seen is None
+                or self._upto is None
+                or version[1:] != self._seen[1:]  # the subscriptions changed
+                or (self._rescan_at is not None and now >= self._rescan_at)
+                or (self._full_at is not None and now >= self._full_at)
+            )
+            if full or version != self._seen:
+                await self._scan(now, None if full else self._upto, report, jobs)
+                self._seen = version  # only after a scan that worked: a failed one runs again
+                if full:
+                    self._full_at = now + self.limits.window
             await asyncio.gather(*jobs)
         except BaseException:
             for job in jobs:  # rows stay 'sending'; the next start resolves them
@@ -143,6 +144,12 @@ class LiveRounds(Rounds):
             )
         return report
 
+    def _start(
+        self, pairs: list[Any], report: DeliveryReport, jobs: list[asyncio.Task[None]]
+    ) -> None:
+        for claim, message in pairs:
+            jobs.append(asyncio.create_task(self._courier.deliver(LIVE, claim, message, report)))
+
     # -- scanning ---------------------------------------------------------------------------
 
     async def _subscriptions(self) -> list[LiveSubscription]:
@@ -154,13 +161,17 @@ class LiveRounds(Rounds):
             return [LiveSubscription.from_row(r) for r in (await conn.execute(query)).all()]
 
     async def _scan(
-        self, now: datetime, after_id: int | None
-    ) -> list[tuple[Claim, LiveMessage | None]]:
+        self,
+        now: datetime,
+        after_id: int | None,
+        report: DeliveryReport,
+        jobs: list[asyncio.Task[None]],
+    ) -> None:
         if after_id is None:
             self._rescan_at = None
         subs = await self._subscriptions()
         if not subs:
-            return []
+            return
         sets = await self._feeds_of({s.guild_id for s in subs})
         # Read before the window: whatever is stored meanwhile is above it, so read again.
         newest = await newest_article_id(self._db) if after_id is None else None
@@ -168,55 +179,54 @@ class LiveRounds(Rounds):
             self._db, now=now, max_age=self.limits.max_age, after_id=after_id
         )
         self._upto = max(self._upto or 0, newest or 0, window.newest_id or 0)
-        views: dict[tuple[FeedSet, str | None], list[LiveCandidate]] = {}
-        for n, sub in enumerate(subs, 1):
+        views: dict[View, list[LiveCandidate]] = {}
+        for sub in subs:
             key = (sets[sub.guild_id], sub.language)
             if key not in views:
                 views[key] = window.candidates(*key)
                 await asyncio.sleep(0)  # one view per step of the loop
-            elif n % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
         leads = [c.lead_article_id for group in views.values() for c in group if c.fresh]
         if not leads:
-            return []
-        ids = [s.id for s in subs]
-        taken = await self._taken(ids, min(leads))
-        recent = await self._recent(ids, now)
-        rows: list[dict[str, Any]] = []
-        plans: dict[str, _Planned] = {}
-        for n, sub in enumerate(subs, 1):
-            if n % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            group = (sets[sub.guild_id], sub.language)
-            todo = [
-                c
-                for c in views[group]
-                if c.fresh
-                and c.lead_article_id > sub.since_article_id
-                and c.lead_article_id not in taken[sub.id]
-                and matches(c, coin=sub.coin, min_sources=sub.min_sources)
-            ]
-            if todo:
-                self._plan(sub, group, todo, sorted(recent[sub.id]), now, rows, plans)
-        claims = await ledger.claim_new(
-            self._db,
-            live_deliveries,
-            live_subscriptions,
-            rows,
-            now=now,
-            lease=self.policy.lease,
-        )
-        return await self._messages(claims, plans)
+            return
+        for start in range(0, len(subs), self.limits.batch):
+            batch = subs[start : start + self.limits.batch]
+            ids = [s.id for s in batch]
+            taken = await self._taken(ids, min(leads), now)
+            recent = await self._recent(ids, now)
+            rows: list[dict[str, Any]] = []
+            plans: dict[str, Planned] = {}
+            for sub in batch:
+                view = (sets[sub.guild_id], sub.language)
+                todo = [
+                    c
+                    for c in views[view]
+                    if c.fresh
+                    and c.lead_article_id > sub.since_article_id
+                    and c.lead_article_id not in taken[sub.id]
+                    and matches(c, coin=sub.coin, min_sources=sub.min_sources)
+                ]
+                if todo:
+                    self._plan(sub, view, todo, sorted(recent[sub.id]), now, rows, plans)
+            claims = await ledger.claim_new(
+                self._db,
+                live_deliveries,
+                live_subscriptions,
+                rows,
+                now=now,
+                lease=self.policy.lease,
+            )
+            pairs = await planned_messages(self._db, claims, plans, self._language_of)
+            self._start(pairs, report, jobs)
 
     def _plan(
         self,
         sub: LiveSubscription,
-        group: tuple[FeedSet, str | None],
+        view: View,
         todo: list[LiveCandidate],
         posted: list[datetime],
         now: datetime,
         rows: list[dict[str, Any]],
-        plans: dict[str, _Planned],
+        plans: dict[str, Planned],
     ) -> None:
         """This channel's rows: one per story that fits the cap, the rest in one overflow."""
         limits = self.limits
@@ -226,8 +236,11 @@ class LiveRounds(Rounds):
             self._rescan_at = min(free_at, self._rescan_at or free_at)
             return
         singles, folded = split_for_cap(todo, room)
+        if len(folded) > MAX_BUNDLE:
+            folded = folded[:MAX_BUNDLE]
+            self._rescan_at = min(now, self._rescan_at or now)  # the rest: next tick
 
-        def row(key: str, state: str, **extra: Any) -> dict[str, Any]:
+        def row(key: str, **extra: Any) -> dict[str, Any]:
             values = {"lead_article_id": None, "story_id": None, "bundle": None, **extra}
             return ledger.new_row(
                 subscription_id=sub.id,
@@ -235,46 +248,38 @@ class LiveRounds(Rounds):
                 idempotency_key=key,
                 run_at=now,
                 now=now,
-                state=state,
+                state=SENDING,
                 **values,
             )
 
         for c in singles:
             key = f"live:{sub.channel_id}:{c.lead_article_id}"
-            rows.append(
-                row(key, SENDING, lead_article_id=c.lead_article_id, story_id=c.view.story_id)
-            )
-            plans[key] = _Planned(sub, group, (c,), more=False)
+            rows.append(row(key, lead_article_id=c.lead_article_id, story_id=c.view.story_id))
+            plans[key] = Planned(sub, view, (c,), more=False)
         if folded:
-            more = f"live:{sub.channel_id}:more:{folded[0].lead_article_id}"
-            bundle = ",".join(str(c.lead_article_id) for c in folded)
-            rows.append(row(more, SENDING, bundle=bundle))
-            plans[more] = _Planned(sub, group, tuple(folded), more=True)
-            for c in folded:
-                key = f"live:{sub.channel_id}:{c.lead_article_id}"
-                rows.append(
-                    row(
-                        key,
-                        FOLDED,
-                        lead_article_id=c.lead_article_id,
-                        story_id=c.view.story_id,
-                        bundle=more,
-                    )
-                )
+            key = f"live:{sub.channel_id}:more:{folded[0].lead_article_id}"
+            rows.append(row(key, bundle=bundle_text(c.lead_article_id for c in folded)))
+            plans[key] = Planned(sub, view, tuple(folded), more=True)
 
-    async def _taken(self, sub_ids: list[int], min_lead: int) -> dict[int, set[int]]:
-        """Per subscription, the story leads it already has a row for (any state)."""
+    async def _taken(self, sub_ids: list[int], min_lead: int, now: datetime) -> dict[int, set[int]]:
+        """Per subscription, the story leads it already has a row for (any state), posted
+        alone or inside an overflow post."""
         d = live_deliveries
         taken: dict[int, set[int]] = defaultdict(set)
+        # An overflow row older than max_age lists only stories too old to post anyway.
+        bundles = sa.and_(d.c.bundle.is_not(None), d.c.created_at >= now - self.limits.max_age)
         async with self._db.connection() as conn:
             for chunk in _chunks(sub_ids):
                 found = await conn.execute(
-                    sa.select(d.c.subscription_id, d.c.lead_article_id).where(
-                        d.c.subscription_id.in_(chunk), d.c.lead_article_id >= min_lead
+                    sa.select(d.c.subscription_id, d.c.lead_article_id, d.c.bundle).where(
+                        d.c.subscription_id.in_(chunk),
+                        sa.or_(d.c.lead_article_id >= min_lead, bundles),
                     )
                 )
-                for sid, lead in found:
-                    taken[sid].add(lead)
+                for sid, lead, bundle in found:
+                    if lead is not None:
+                        taken[sid].add(lead)
+                    taken[sid].update(bundle_leads(bundle))
         return taken
 
     async def _recent(self, sub_ids: list[int], now: datetime) -> dict[int, list[datetime]]:
@@ -294,97 +299,5 @@ class LiveRounds(Rounds):
                     recent[sid].append(at)
         return recent
 
-    # -- messages ---------------------------------------------------------------------------
 
-    async def _messages(
-        self, claims: list[Claim], plans: dict[str, _Planned]
-    ) -> list[tuple[Claim, LiveMessage | None]]:
-        """Each claim's message; every story localised once per (view, reader language)."""
-        languages = {c.guild_id: await self._language_of(c.guild_id) for c in claims}
-        wanted: dict[tuple[tuple[FeedSet, str | None], Language], dict[int, LiveCandidate]] = (
-            defaultdict(dict)
-        )
-        for claim in claims:
-            plan = plans[claim.idempotency_key]
-            for c in plan.stories:
-                wanted[(plan.group, languages[claim.guild_id])][c.lead_article_id] = c
-        shown: dict[tuple[tuple[FeedSet, str | None], Language], dict[int, LiveStory]] = {}
-        for (group, language), cands in wanted.items():
-            stories = await live_stories(self._db, list(cands.values()), language)
-            shown[(group, language)] = {s.lead_article_id: s for s in stories}
-        out: list[tuple[Claim, LiveMessage | None]] = []
-        for claim in claims:
-            plan = plans[claim.idempotency_key]
-            language = languages[claim.guild_id]
-            table = shown[(plan.group, language)]
-            shown_here = [table[c.lead_article_id] for c in plan.stories]
-            out.append((claim, self._message(claim, shown_here, plan.more, language)))
-        return out
-
-    def _message(
-        self, claim: Claim, stories: Sequence[LiveStory], more: bool, language: Language
-    ) -> LiveMessage:
-        return LiveMessage(
-            tuple(stories), more, language, claim.marker, claim.guild_id, claim.subscription_id
-        )
-
-    async def _recover(
-        self, claims: list[Claim], now: datetime
-    ) -> list[tuple[Claim, LiveMessage | None]]:
-        """Messages for deliveries a crash left open, rebuilt from the store. Past max_age
-        (or with its story gone) only what happened is resolved: nothing stale is posted."""
-        if not claims:
-            return []
-        d, t = live_deliveries, live_subscriptions
-        ids = [c.id for c in claims]
-        async with self._db.connection() as conn:
-            rows = {
-                r.id: r
-                for r in await conn.execute(
-                    sa.select(d.c.id, d.c.lead_article_id, d.c.bundle).where(d.c.id.in_(ids))
-                )
-            }
-            subs = {
-                r.id: LiveSubscription.from_row(r)
-                for r in await conn.execute(
-                    sa.select(t).where(t.c.id.in_({c.subscription_id for c in claims}))
-                )
-            }
-        sets = await self._feeds_of({c.guild_id for c in claims})
-        out: list[tuple[Claim, LiveMessage | None]] = []
-        for claim in claims:
-            row, sub = rows[claim.id], subs[claim.subscription_id]
-            if now - claim.run_at > self.limits.max_age:
-                out.append((claim, None))
-                continue
-            leads = (
-                [int(x) for x in row.bundle.split(",") if x]
-                if row.bundle
-                else [row.lead_article_id]
-            )
-            found = await self._rebuild(leads, sets[claim.guild_id], sub.language, now)
-            language = await self._language_of(claim.guild_id)
-            stories = await live_stories(self._db, found, language)
-            message = self._message(claim, stories, bool(row.bundle), language)
-            out.append((claim, message if stories else None))
-        return out
-
-    async def _rebuild(
-        self, leads: Collection[int], feeds: FeedSet, language: str | None, now: datetime
-    ) -> list[LiveCandidate]:
-        found = []
-        for lead in leads:
-            c = await story_by_lead(
-                self._db,
-                lead,
-                feed_ids=feeds,
-                language=language,
-                now=now,
-                max_age=self.limits.max_age,
-            )
-            if c is not None:
-                found.append(c)
-        return found
-
-
-__all__ = ["FOLDED", "LIVE", "LiveLimits", "LiveRounds", "Window"]
+__all__ = ["LIVE", "LiveLimits", "LiveRounds"]

@@ -31,5 +31,7 @@ live_deliveries = Table(
     *_delivery_columns("live_subscriptions"),
     Column("lead_article_id", BigInteger),  # NULL for an overflow ("N more stories") row
     Column("story_id", BigInteger),  # the story when claimed (stories may merge later)
-    Column("bundle", Text),  # an overflow row: the comma-separated leads it lists
+    # An overflow row: the comma-separated leads of the stories it carries (at most
+    # live_rounds.MAX_BUNDLE of them, so the text stays bounded).
+    Column("bundle", Text),
 )

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.delivery import ledger
-from bot.delivery.live_rounds import FOLDED, LiveLimits
+from bot.delivery.live_rounds import LiveLimits
 from bot.delivery.memory import MemorySender
 from bot.delivery.messages import LiveMessage
 from bot.live import store
@@ -112,8 +112,8 @@ async def test_rate_cap_overflows_into_one_more_stories_post(
     assert [m.more for m in posts].count(True) == 1
     more = next(m for m in posts if m.more)
     assert [s.title for s in more.stories] == [f"Story {n}" for n in range(9, 15)]
-    folded = [r for r in await live_rows(db) if r.state == FOLDED]
-    assert len(folded) == 6
+    [overflow] = [r for r in await live_rows(db) if r.bundle]
+    assert len(overflow.bundle.split(",")) == 6 and overflow.lead_article_id is None
 
     # Over the cap, a new story waits for room; once the window passes it goes out alone.
     await add_article(db, clock.advance(minutes=1), title="Late story")

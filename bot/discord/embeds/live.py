@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.compose.live import LiveStory, language_note, more_title
+from bot.compose.live import MORE_LISTED, LiveStory, language_note, more_title
 from bot.discord.render import BEARISH, BRAND, BULLISH, NEUTRAL, EmbedBuilder, safe
 from bot.i18n import Language, _
 from bot.labels import badge, label_name
@@ -12,7 +12,6 @@ from bot.text_limits import LINK_CHARS
 
 COLOURS = {"bullish": BULLISH, "bearish": BEARISH, "neutral": NEUTRAL}
 SUMMARY_CHARS = 1000
-MORE_LISTED = 15  # stories named in an overflow post; the rest are counted
 
 
 def _link(url: str) -> str | None:

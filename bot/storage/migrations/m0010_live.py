@@ -3,8 +3,8 @@
 A story is keyed by its lead article: the first-stored article of the story within the
 subscription's view (its server's feed set, in its language filter). A story that gains
 sources keeps its lead, so it is never posted twice; stories merged later keep the smaller
-lead. Rows in state 'folded' record stories that went into an overflow message (`bundle`
-lists their leads in that message's row). See docs/live.md.
+lead. An overflow ("N more stories") row has no lead: `bundle` lists the leads of the
+stories it carries, which count as delivered. See docs/live.md.
 """
 
 STATEMENTS = [
