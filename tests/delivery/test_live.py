@@ -213,3 +213,27 @@ async def test_a_lost_permission_stops_the_subscription_with_the_reason(
     # Nothing more is tried for it.
     await add_article(db, clock(), title="Later")
     assert (await make_engine().deliver_live()).failed == 0
+
+
+@pytest.mark.usefixtures("feeds")
+async def test_removed_from_the_server_pauses_then_resumes_without_catching_up(
+    db: Database, clock: Clock, discord: MemorySender, make_engine: EngineFactory
+) -> None:
+    from bot.digest.store import GUILD_REMOVED
+    from bot.guilds.membership import mark_present, mark_removed
+
+    engine = make_engine()
+    await live_subscribe(db, clock(), CHANNEL)
+    assert await mark_removed(db, 1, now=clock())
+    [listing] = await store.list_subscriptions(db, 1)
+    assert listing.subscription.disabled_reason == GUILD_REMOVED
+    await add_article(db, clock(), title="While the bot was away")
+    await engine.deliver_live()
+    assert discord.posts[CHANNEL] == []
+
+    assert await mark_present(db, 1, now=clock.advance(minutes=5))
+    await engine.deliver_live()
+    assert discord.posts[CHANNEL] == []  # what came in meanwhile is not caught up on
+    await add_article(db, clock(), title="After the return")
+    await engine.deliver_live()
+    assert titles(discord, CHANNEL) == ["After the return"]
