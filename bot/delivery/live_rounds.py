@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 LIVE = Kind("live", live_deliveries, live_subscriptions, disable)
 YIELD_EVERY = 100
 MAX_BUNDLE = 500  # stories one "N more" post may carry; the rest wait for the next one
+# A story waits this long for its sentiment score (the pass scores right after storing), so
+# its post carries the badge; a story whose scoring fails is posted without one after it.
+SCORE_WAIT = timedelta(seconds=45)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class LiveRounds(Rounds):
         # channel gets room, and every `limits.window` as a safety net.
         self._upto: int | None = None
         self._full_at: datetime | None = None
+        self._waiting: int | None = None  # the smallest lead held back for its score
 
     async def deliver_live(self, now: datetime | None = None) -> DeliveryReport:
         now = now or self._clock()
@@ -125,7 +129,8 @@ class LiveRounds(Rounds):
                 or (self._full_at is not None and now >= self._full_at)
             )
             if full or version != self._seen:
-                await self._scan(now, None if full else self._upto, report, jobs)
+                after = None if full else min(self._upto or 0, (self._waiting or 1 << 62) - 1)
+                await self._scan(now, after, report, jobs)
                 self._seen = version  # only after a scan that worked: a failed one runs again
                 if full:
                     self._full_at = now + self.limits.window
@@ -180,10 +185,11 @@ class LiveRounds(Rounds):
         )
         self._upto = max(self._upto or 0, newest or 0, window.newest_id or 0)
         views: dict[View, list[LiveCandidate]] = {}
+        self._waiting = None
         for sub in subs:
             key = (sets[sub.guild_id], sub.language)
             if key not in views:
-                views[key] = window.candidates(*key)
+                views[key] = [c for c in window.candidates(*key) if self._ready(c, now)]
                 await asyncio.sleep(0)  # one view per step of the loop
         leads = [c.lead_article_id for group in views.values() for c in group if c.fresh]
         if not leads:
@@ -217,6 +223,17 @@ class LiveRounds(Rounds):
             )
             pairs = await planned_messages(self._db, claims, plans, self._language_of)
             self._start(pairs, report, jobs)
+
+    def _ready(self, candidate: LiveCandidate, now: datetime) -> bool:
+        """False while a fresh story waits for its sentiment score (noted for a look again
+        when the score lands, or when the wait is over)."""
+        if candidate.scored or not candidate.fresh or candidate.stored_at <= now - SCORE_WAIT:
+            return True
+        lead = candidate.lead_article_id
+        self._waiting = min(lead, self._waiting or lead)
+        again = candidate.stored_at + SCORE_WAIT
+        self._rescan_at = min(again, self._rescan_at or again)
+        return False
 
     def _plan(
         self,

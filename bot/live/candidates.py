@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from bot.news.query import StoryView, _view
 from bot.news.tables import article_coins, articles
+from bot.sentiment.tables import article_sentiment
 from bot.storage import Database
 
 
@@ -36,6 +37,7 @@ class LiveCandidate:
     fresh: bool  # the lead is recent regular news, not backlog or catch-up
     language: str  # of the view's title and summary (its first report's)
     stored_at: datetime  # when the lead was fetched
+    scored: bool = True  # some article of the story has its sentiment score
 
     @property
     def sources(self) -> int:
@@ -52,6 +54,7 @@ class Window:
     max_age: timedelta
     stories: dict[int, list[Any]] = field(default_factory=dict)  # story id -> its articles
     coins: dict[int, list[str]] = field(default_factory=dict)
+    scored: set[int] = field(default_factory=set)  # article ids with a sentiment score
     _views: dict[tuple[int, ...], StoryView] = field(default_factory=dict)
 
     def add(self, rows: Iterable[Any]) -> None:
@@ -88,7 +91,8 @@ class Window:
             if view is None:
                 view = self._views[key] = _view(story_id, group, self.coins)
             first = min(group, key=lambda r: (r.published_at, r.id))  # names the story
-            out.append(LiveCandidate(lead.id, view, fresh, first.language, lead.fetched_at))
+            scored = any(r.id in self.scored for r in group)
+            out.append(LiveCandidate(lead.id, view, fresh, first.language, lead.fetched_at, scored))
         out.sort(key=lambda c: c.lead_article_id)
         return out
 
@@ -148,6 +152,12 @@ async def read_window(
             )
             for article_id, ticker in found:
                 coins[article_id].append(ticker)
+            found = await conn.execute(
+                sa.select(article_sentiment.c.article_id).where(
+                    article_sentiment.c.article_id.in_(chunk)
+                )
+            )
+            window.scored.update(found.scalars())
     window.coins = coins
     return window
 

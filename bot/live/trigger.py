@@ -12,17 +12,23 @@ import sqlalchemy as sa
 
 from bot.live.tables import live_subscriptions
 from bot.news.tables import articles
+from bot.sentiment.tables import article_sentiment
 from bot.storage import Database
 
 DataVersion = tuple[object, ...]
 
 
 async def data_version(db: Database) -> DataVersion:
-    """Changes when a pass clusters new articles, or a live subscription starts."""
+    """Changes when a pass clusters or scores new articles, or a live subscription starts.
+
+    The first two parts are the stored data, the last two the subscriptions (a change there
+    makes the next scan a full one)."""
     s = live_subscriptions
     clustered = sa.select(sa.func.max(articles.c.id)).where(articles.c.story_id.is_not(None))
+    scored = sa.select(sa.func.max(article_sentiment.c.article_id))
     subs = sa.select(sa.func.count(), sa.func.max(s.c.created_at)).where(s.c.enabled.is_(True))
     async with db.connection() as conn:
         newest = await conn.scalar(clustered)
+        newest_scored = await conn.scalar(scored)
         count, started = (await conn.execute(subs)).one()
-    return (newest, count, str(started))
+    return (newest, newest_scored, count, str(started))

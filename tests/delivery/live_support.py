@@ -12,6 +12,7 @@ from bot.live import store
 from bot.live.candidates import newest_article_id
 from bot.live.tables import live_deliveries
 from bot.news.tables import article_coins, articles, feeds, stories
+from bot.sentiment.tables import article_sentiment
 from bot.storage import Database
 
 _links = itertools.count(1)
@@ -44,8 +45,10 @@ async def add_article(
     coins: tuple[str, ...] = ("BTC",),
     age: timedelta = timedelta(minutes=5),
     backlog: bool = False,
+    label: str | None = "bullish",
 ) -> tuple[int, int]:
-    """One stored, clustered article (a new story unless `story`): (story id, article id)."""
+    """One stored, clustered article (a new story unless `story`), scored `label` (None:
+    not scored yet): (story id, article id)."""
     link = f"https://news.example/{next(_links)}"
     async with db.begin() as conn:
         if story is None:
@@ -81,8 +84,26 @@ async def add_article(
         )
         for coin in coins:
             await conn.execute(article_coins.insert().values(article_id=article, coin=coin))
+    if label is not None:
+        await score(db, int(article), label, now)
     assert story is not None and article is not None
     return int(story), int(article)
+
+
+async def score(db: Database, article_id: int, label: str, now: datetime) -> None:
+    value = {"bullish": 0.8, "bearish": -0.8}.get(label, 0.0)
+    async with db.begin() as conn:
+        await conn.execute(
+            article_sentiment.insert().values(
+                article_id=article_id,
+                backend="lexicon",
+                model="test",
+                label=label,
+                score=value,
+                confidence=0.9,
+                scored_at=now,
+            )
+        )
 
 
 async def live_subscribe(

@@ -14,7 +14,7 @@ from bot.delivery.memory import MemorySender
 from bot.delivery.messages import LiveMessage
 from bot.live import store
 from bot.storage import Database
-from tests.delivery.live_support import add_article, add_feeds, live_rows, live_subscribe
+from tests.delivery.live_support import add_article, add_feeds, live_rows, live_subscribe, score
 from tests.delivery.support import Crash, FlakySender
 from tests.digest.conftest import Clock, EngineFactory
 
@@ -237,3 +237,25 @@ async def test_removed_from_the_server_pauses_then_resumes_without_catching_up(
     await add_article(db, clock(), title="After the return")
     await engine.deliver_live()
     assert titles(discord, CHANNEL) == ["After the return"]
+
+
+@pytest.mark.usefixtures("feeds")
+async def test_a_story_waits_briefly_for_its_sentiment_badge(
+    db: Database, clock: Clock, discord: MemorySender, make_engine: EngineFactory
+) -> None:
+    engine = make_engine()
+    await live_subscribe(db, clock(), CHANNEL)
+    _, scored_later = await add_article(db, clock(), title="Scored a moment later", label=None)
+    await add_article(db, clock(), title="Never scored", label=None)
+    await engine.deliver_live()
+    assert discord.posts[CHANNEL] == []  # both wait for their scores
+
+    await score(db, scored_later, "bearish", clock.advance(seconds=5))
+    await engine.deliver_live()
+    [post] = live_posts(discord, CHANNEL)
+    assert post.stories[0].title == "Scored a moment later" and post.stories[0].label == "bearish"
+
+    clock.advance(seconds=45)  # the wait is over: posted without a badge
+    await engine.deliver_live()
+    assert titles(discord, CHANNEL) == ["Scored a moment later", "Never scored"]
+    assert live_posts(discord, CHANNEL)[1].stories[0].label is None
