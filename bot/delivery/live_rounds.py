@@ -124,7 +124,7 @@ class LiveRounds(Rounds):
             full = (
                 self._seen is None
                 or self._upto is None
-                or version[1:] != self._seen[1:]  # the subscriptions changed
+                or version.subscriptions != self._seen.subscriptions
                 or (self._rescan_at is not None and now >= self._rescan_at)
                 or (self._full_at is not None and now >= self._full_at)
             )
@@ -189,8 +189,7 @@ class LiveRounds(Rounds):
         for sub in subs:
             key = (sets[sub.guild_id], sub.language)
             if key not in views:
-                views[key] = [c for c in window.candidates(*key) if self._ready(c, now)]
-                await asyncio.sleep(0)  # one view per step of the loop
+                views[key] = [c for c in await window.view(*key) if self._ready(c, now)]
         leads = [c.lead_article_id for group in views.values() for c in group if c.fresh]
         if not leads:
             return

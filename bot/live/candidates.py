@@ -27,6 +27,8 @@ from bot.news.tables import article_coins, articles
 from bot.sentiment.tables import article_sentiment
 from bot.storage import Database
 
+STEP = 250  # stories viewed per step of the event loop
+
 
 @dataclass(frozen=True, slots=True)
 class LiveCandidate:
@@ -68,10 +70,24 @@ class Window:
     def candidates(self, feed_ids: Collection[int], language: str | None) -> list[LiveCandidate]:
         """The stories `feed_ids` see (only `language` articles, when given), oldest lead
         first."""
-        wanted = set(feed_ids)
+        out = self._candidates(list(self.stories.items()), set(feed_ids), language)
+        return sorted(out, key=lambda c: c.lead_article_id)
+
+    async def view(self, feed_ids: Collection[int], language: str | None) -> list[LiveCandidate]:
+        """`candidates`, handing the event loop back every STEP stories (a full scan holds
+        thousands)."""
+        items, wanted, out = list(self.stories.items()), set(feed_ids), []
+        for start in range(0, len(items), STEP):
+            out += self._candidates(items[start : start + STEP], wanted, language)
+            await asyncio.sleep(0)
+        return sorted(out, key=lambda c: c.lead_article_id)
+
+    def _candidates(
+        self, items: list[tuple[int, list[Any]]], wanted: set[int], language: str | None
+    ) -> list[LiveCandidate]:
         cutoff = self.now - self.max_age
         out = []
-        for story_id, rows in self.stories.items():
+        for story_id, rows in items:
             group = [
                 r
                 for r in rows
@@ -93,7 +109,6 @@ class Window:
             first = min(group, key=lambda r: (r.published_at, r.id))  # names the story
             scored = any(r.id in self.scored for r in group)
             out.append(LiveCandidate(lead.id, view, fresh, first.language, lead.fetched_at, scored))
-        out.sort(key=lambda c: c.lead_article_id)
         return out
 
 

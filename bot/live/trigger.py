@@ -8,6 +8,8 @@ written by the pipeline, return that row's value (plus the subscription part) he
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 
 from bot.live.tables import live_subscriptions
@@ -15,14 +17,14 @@ from bot.news.tables import articles
 from bot.sentiment.tables import article_sentiment
 from bot.storage import Database
 
-DataVersion = tuple[object, ...]
+
+class DataVersion(NamedTuple):
+    data: tuple[object, ...]  # the stored news: a change means new articles or scores
+    subscriptions: tuple[object, ...]  # a change makes the next scan a full one
 
 
 async def data_version(db: Database) -> DataVersion:
-    """Changes when a pass clusters or scores new articles, or a live subscription starts.
-
-    The first two parts are the stored data, the last two the subscriptions (a change there
-    makes the next scan a full one)."""
+    """Changes when a pass clusters or scores new articles, or a live subscription starts."""
     s = live_subscriptions
     clustered = sa.select(sa.func.max(articles.c.id)).where(articles.c.story_id.is_not(None))
     scored = sa.select(sa.func.max(article_sentiment.c.article_id))
@@ -31,4 +33,4 @@ async def data_version(db: Database) -> DataVersion:
         newest = await conn.scalar(clustered)
         newest_scored = await conn.scalar(scored)
         count, started = (await conn.execute(subs)).one()
-    return (newest, newest_scored, count, str(started))
+    return DataVersion((newest, newest_scored), (count, str(started)))

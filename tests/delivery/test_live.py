@@ -151,11 +151,11 @@ async def test_the_store_is_scanned_only_when_it_changed(
 ) -> None:
     from bot.delivery import live_rounds
 
-    scans: list[object] = []
+    scans: list[object] = []  # each scan's after_id: None for a full one
     real = live_rounds.read_window
 
     async def counted(*args: object, **kwargs: object) -> object:
-        scans.append(1)
+        scans.append(kwargs["after_id"])
         return await real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(live_rounds, "read_window", counted)
@@ -168,6 +168,10 @@ async def test_the_store_is_scanned_only_when_it_changed(
     await engine.deliver_live()
     await engine.deliver_live()
     assert len(scans) == 2 and titles(discord, CHANNEL) == ["News"]
+    assert scans[0] is None and scans[1] is not None  # new articles: only what they touched
+    await live_subscribe(db, clock(), OTHER)
+    await engine.deliver_live()
+    assert len(scans) == 3 and scans[2] is None  # a new subscription: everything
 
 
 @pytest.mark.usefixtures("feeds")
