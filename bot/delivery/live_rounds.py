@@ -5,7 +5,7 @@ scans for new stories only when the stored data changed (bot/live/trigger.py) or
 channel has room again. A scan reads the recent window once, views it once per (feed set,
 language filter), and claims one row per (channel, story lead): the claim, nonce, marker and
 recovery are the digests' (see engine.py), so a story reaches a channel exactly once.
-Subscriptions are claimed in batches, each batch sending before the next is planned.
+Subscriptions are claimed in batches of 50, each batch sending before the next is planned.
 
 Per channel at most `posts` posts in any `window`; when more stories are due than there is
 room, the last post of the room is one "N more stories" message whose row lists the stories
@@ -65,7 +65,7 @@ class LiveLimits:
     max_age: timedelta = timedelta(hours=6)  # never post a story older than this
     posts: int = 10  # posts per channel per `window`
     window: timedelta = timedelta(minutes=10)
-    batch: int = 100  # subscriptions planned and claimed per step
+    batch: int = 50  # subscriptions planned and claimed per step (~500 rows)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LiveLimits:
