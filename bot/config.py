@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     digest_tick_seconds: float = Field(default=30, ge=0.2, le=300)
     alert_max_age_hours: int = Field(default=72, ge=1, le=720)
 
+    # Live news in channels (docs/live.md). A tick checks the store for new stories.
+    live_tick_seconds: float = Field(default=10, ge=0.2, le=50)
+    live_backlog: int = Field(default=0, ge=0, le=10)  # newest stories posted on subscribe
+    live_max_age_hours: float = Field(default=6, gt=0, le=24)  # never post older stories
+    live_rate_posts: int = Field(default=10, ge=2, le=50)  # posts per channel per window
+    live_rate_window_seconds: int = Field(default=600, ge=60, le=86_400)
+
     @field_validator("default_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "sentiment",
     "models",
     "digest",
+    "live",
 ]
 
 

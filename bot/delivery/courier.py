@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.delivery import ledger
 from bot.delivery.ledger import FAILED, SKIPPED, Claim
-from bot.delivery.messages import AlertMessage, DigestMessage
+from bot.delivery.messages import OutMessage
 from bot.delivery.policy import DeliveryPolicy, DeliveryReport
 from bot.delivery.sender import ChannelGone, PermissionLost, RetryableSendError, Sender
 from bot.digest.store import CHANNEL_GONE, missing_permission_reason
@@ -69,7 +69,7 @@ class Courier:
         self,
         kind: Kind,
         claim: Claim,
-        message: DigestMessage | AlertMessage | None,
+        message: OutMessage | None,
         report: DeliveryReport,
     ) -> None:
         """Send one claimed delivery (or resolve it, when `message` is None) and record it."""
@@ -144,7 +144,7 @@ class Courier:
         self,
         kind: Kind,
         claim: Claim,
-        message: DigestMessage | AlertMessage,
+        message: OutMessage,
         attempts: int,
         report: DeliveryReport,
     ) -> None:

@@ -31,6 +31,7 @@ from bot.delivery.alert_rounds import AlertRounds
 from bot.delivery.courier import Clock, Courier, LanguageOf, Sleep, utcnow
 from bot.delivery.digests import Composer, DigestRounds, FeedSet, FeedsOf, TranslateOf
 from bot.delivery.ledger import SENDING
+from bot.delivery.live_rounds import LiveLimits, LiveRounds
 from bot.delivery.messages import AlertEvent
 from bot.delivery.policy import DeliveryPolicy, DeliveryReport
 from bot.delivery.sender import Sender
@@ -39,7 +40,8 @@ from bot.storage import Database
 
 
 class DeliveryEngine:
-    """Runs due digests (`run_due`, every ~30 s) and alerts (`deliver_alerts`)."""
+    """Runs due digests (`run_due`, every ~30 s), alerts (`deliver_alerts`) and live posts
+    (`deliver_live`, every ~10 s; bot/delivery/live_rounds.py)."""
 
     def __init__(
         self,
@@ -54,6 +56,7 @@ class DeliveryEngine:
         sleep: Sleep = asyncio.sleep,
         scope: Scope | None = None,
         translate_of: TranslateOf | None = None,
+        live: LiveLimits | None = None,
     ) -> None:
         self._db = db
         self.policy = policy or DeliveryPolicy()
@@ -72,6 +75,15 @@ class DeliveryEngine:
             translate_of=translate_of,  # each server's translation switch; None: all on
         )
         self._alerts = AlertRounds(db, courier, language_of=language_of, scope=scope, clock=now)
+        self._live = LiveRounds(
+            db,
+            courier,
+            language_of=language_of,
+            feeds_of=feeds_of,
+            scope=scope,
+            clock=now,
+            limits=live or LiveLimits(),
+        )
 
     def _now(self) -> datetime:
         return self.clock()
@@ -88,6 +100,10 @@ class DeliveryEngine:
     ) -> DeliveryReport:
         return await self._alerts.deliver_alerts(events, now)
 
+    async def deliver_live(self, now: datetime | None = None) -> DeliveryReport:
+        """New stories to live channels (scans only when the store changed)."""
+        return await self._live.deliver_live(now)
+
 
 __all__ = [
     "SENDING",
@@ -99,5 +115,6 @@ __all__ = [
     "FeedSet",
     "FeedsOf",
     "LanguageOf",
+    "LiveLimits",
     "TranslateOf",
 ]

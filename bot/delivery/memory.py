@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery.messages import AlertMessage, DigestMessage
+from bot.delivery.messages import OutMessage
 from bot.delivery.sender import ChannelGone, PermissionLost
 
 
@@ -24,7 +24,7 @@ class Post:
     nonce: str
     marker: str
     at: datetime
-    message: DigestMessage | AlertMessage
+    message: OutMessage
 
 
 class MemorySender:
@@ -53,9 +53,7 @@ class MemorySender:
         if channel_id in self.missing:
             raise PermissionLost(self.missing[channel_id])
 
-    async def send(
-        self, channel_id: int, message: DigestMessage | AlertMessage, *, nonce: str
-    ) -> int:
+    async def send(self, channel_id: int, message: OutMessage, *, nonce: str) -> int:
         self.send_calls += 1
         if self.latency:
             await asyncio.sleep(self.latency)

@@ -1,4 +1,5 @@
-"""What the engine hands to a Sender: a composed digest or an alert, plus its marker."""
+"""What the engine hands to a Sender: a composed digest, an alert or a live post, plus its
+marker."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.compose.live import LiveStory
 from bot.digest.model import Digest
 from bot.i18n import Language
 
@@ -45,3 +47,19 @@ class AlertMessage:
     marker: str
     guild_id: int
     subscription_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiveMessage:
+    """One live story, or (`more`) one "N more stories" post listing what the rate cap held
+    back."""
+
+    stories: tuple[LiveStory, ...]
+    more: bool
+    language: Language
+    marker: str
+    guild_id: int
+    subscription_id: int
+
+
+OutMessage = DigestMessage | AlertMessage | LiveMessage

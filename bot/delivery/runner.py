@@ -15,7 +15,14 @@ from datetime import UTC, datetime
 from bot.compose.digest import DigestComposer
 from bot.config import Settings
 from bot.delivery.alerts import recent_alert_events
-from bot.delivery.engine import DeliveryEngine, DeliveryPolicy, FeedSet, LanguageOf, TranslateOf
+from bot.delivery.engine import (
+    DeliveryEngine,
+    DeliveryPolicy,
+    FeedSet,
+    LanguageOf,
+    LiveLimits,
+    TranslateOf,
+)
 from bot.delivery.messages import AlertEvent
 from bot.delivery.sender import Sender
 from bot.guilds.feeds import feed_sets
@@ -52,6 +59,7 @@ def build_engine(
         policy=DeliveryPolicy.from_settings(settings),
         scope=scope,
         translate_of=translate_of,
+        live=LiveLimits.from_settings(settings),
     )
     return engine, composer
 
@@ -79,4 +87,14 @@ async def delivery_loop(
             await engine.deliver_alerts(events)
         except Exception:
             log.exception("digest delivery tick failed; trying again next tick")
+        await asyncio.sleep(interval)
+
+
+async def live_loop(engine: DeliveryEngine, *, interval: float) -> None:
+    """Every `interval` seconds: new stories to live channels (a cheap check when none)."""
+    while True:
+        try:
+            await engine.deliver_live()
+        except Exception:
+            log.exception("live delivery tick failed; trying again next tick")
         await asyncio.sleep(interval)

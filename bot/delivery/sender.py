@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bot.delivery.messages import AlertMessage, DigestMessage
+from bot.delivery.messages import OutMessage
 
 
 class DeliveryError(Exception):
@@ -49,9 +49,7 @@ class RetryableSendError(DeliveryError):
 
 
 class Sender(Protocol):
-    async def send(
-        self, channel_id: int, message: DigestMessage | AlertMessage, *, nonce: str
-    ) -> int: ...
+    async def send(self, channel_id: int, message: OutMessage, *, nonce: str) -> int: ...
 
     async def find_sent(
         self, channel_id: int, nonce: str, marker: str, after: datetime

@@ -38,6 +38,7 @@ EXTENSIONS = (
     "cogs.feeds",
     "cogs.about",
     "cogs.digest",
+    "cogs.live",
 )
 
 Job = Callable[[], Awaitable[None]]

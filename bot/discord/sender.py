@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from bot.delivery.messages import AlertMessage, DigestMessage
+from bot.delivery.messages import DigestMessage, LiveMessage, OutMessage
 from bot.delivery.sender import ChannelGone, PermissionLost, RetryableSendError
 from bot.discord.embeds.digest import alert_embed, digest_embed
+from bot.discord.embeds.live import live_embed, more_embed
 from bot.discord.render import NO_MENTIONS
 from bot.i18n import use_language
 
@@ -60,13 +61,13 @@ class DiscordSender:
                 raise PermissionLost(missing)
         return channel
 
-    async def send(
-        self, channel_id: int, message: DigestMessage | AlertMessage, *, nonce: str
-    ) -> int:
+    async def send(self, channel_id: int, message: OutMessage, *, nonce: str) -> int:
         channel = await self._channel(channel_id)
         with use_language(message.language):
             if isinstance(message, DigestMessage):
                 embed = digest_embed(message.digest, message.marker)
+            elif isinstance(message, LiveMessage):
+                embed = _live(message)
             else:
                 embed = alert_embed(message.event, message.marker)
         try:
@@ -105,6 +106,12 @@ class DiscordSender:
         except discord.HTTPException as exc:
             raise RetryableSendError(detail=f"HTTP {exc.status}") from exc
         return None
+
+
+def _live(message: LiveMessage) -> discord.Embed:
+    if message.more:
+        return more_embed(message.stories, message.language, message.marker)
+    return live_embed(message.stories[0], message.language, message.marker)
 
 
 def _forbidden_permission(exc: discord.Forbidden) -> str:

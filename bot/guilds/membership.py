@@ -36,7 +36,8 @@ from bot.guilds.tables import (
     guild_removals,
     guild_settings,
 )
-from bot.news.tables import feeds
+from bot.live.tables import live_subscriptions
+from bot.news.tables import articles, feeds
 from bot.storage import Database
 from bot.storage.db import AsyncConnection
 
@@ -53,6 +54,7 @@ _GUILD_DATA = (
     guild_settings,
     digest_subscriptions,  # its deliveries go with it (ON DELETE CASCADE)
     alert_subscriptions,
+    live_subscriptions,
     command_attempts,
 )
 
@@ -71,7 +73,7 @@ async def mark_removed(db: Database, guild_id: int, *, now: datetime, source: st
         await conn.execute(
             sa.insert(guild_removals).values(guild_id=guild_id, removed_at=now, source=source)
         )
-        for subs in (digest_subscriptions, alert_subscriptions):
+        for subs in (digest_subscriptions, alert_subscriptions, live_subscriptions):
             await conn.execute(
                 sa.update(subs)
                 .where(subs.c.guild_id == guild_id, subs.c.enabled.is_(True))
@@ -110,6 +112,14 @@ async def mark_present(db: Database, guild_id: int, *, now: datetime) -> bool:
             sa.update(a)
             .where(a.c.guild_id == guild_id, a.c.disabled_reason == GUILD_REMOVED)
             .values(enabled=True, disabled_reason=None, disabled_at=None)
+        )
+        # Live news resumes with what is stored from now on, not what came in meanwhile.
+        newest = sa.select(sa.func.coalesce(sa.func.max(articles.c.id), 0)).scalar_subquery()
+        live = live_subscriptions
+        await conn.execute(
+            sa.update(live)
+            .where(live.c.guild_id == guild_id, live.c.disabled_reason == GUILD_REMOVED)
+            .values(enabled=True, disabled_reason=None, disabled_at=None, since_article_id=newest)
         )
     log.info("guild %s: the bot is back; its feeds and subscriptions resume", guild_id)
     return True
