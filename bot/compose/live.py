@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.compose.localize import localize_stories
 from bot.compose.news import story_mood
 from bot.i18n import N_, Language, _, fmt_datetime, ngettext
 from bot.labels import badge, label_name
@@ -37,29 +38,35 @@ class LiveStory:
 
 
 async def live_stories(
-    db: Database, candidates: Sequence[LiveCandidate], reader: Language
+    db: Database,
+    candidates: Sequence[LiveCandidate],
+    reader: Language,
+    *,
+    translate: bool = True,
 ) -> list[LiveStory]:
-    """The stories as `reader` sees them, in the order given (a few queries for all)."""
+    """The stories as `reader` sees them, in the order given (a few queries for all): the
+    same localisation as /news and digests (bot/compose/localize.py); `translate` is the
+    server's switch."""
     ids = [i for c in candidates for i in c.view.article_ids]
     scores = await sentiment_for_articles(db, ids) if ids else {}
+    texts = await localize_stories(db, [c.view for c in candidates], reader, translate=translate)
     out = []
-    for c in candidates:
+    for c, text in zip(candidates, texts, strict=True):
         view = c.view
         mood = story_mood([scores[i] for i in view.article_ids if i in scores])
-        # The original text in its own language: `reader` picks the translation once
-        # bot/compose's localisation lands (plug it in here).
         out.append(
             LiveStory(
                 lead_article_id=c.lead_article_id,
                 story_id=view.story_id,
-                title=view.title,
-                summary=view.summary,
-                link=view.link,
+                title=text.title,
+                summary=text.summary,
+                link=text.link,
                 sources=tuple(view.sources),
                 coins=tuple(view.coins),
                 label=mood.label if mood else None,
                 published_at=view.published_at,
-                language=c.language,
+                language=text.language,
+                translated=text.translated,
             )
         )
     return out

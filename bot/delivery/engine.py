@@ -83,6 +83,7 @@ class DeliveryEngine:
             scope=scope,
             clock=now,
             limits=live or LiveLimits(),
+            translate_of=translate_of,
         )
 
     def _now(self) -> datetime:

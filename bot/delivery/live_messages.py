@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from bot.compose.live import LiveStory, live_stories
 from bot.delivery.courier import LanguageOf
-from bot.delivery.digests import FeedSet, FeedsOf
+from bot.delivery.digests import FeedSet, FeedsOf, TranslateOf
 from bot.delivery.ledger import Claim
 from bot.delivery.messages import LiveMessage
 from bot.i18n import Language
@@ -49,24 +49,32 @@ def _message(claim: Claim, stories: list[LiveStory], more: bool, language: Langu
 
 
 async def planned_messages(
-    db: Database, claims: list[Claim], plans: dict[str, Planned], language_of: LanguageOf
+    db: Database,
+    claims: list[Claim],
+    plans: dict[str, Planned],
+    language_of: LanguageOf,
+    translate_of: TranslateOf,
 ) -> list[tuple[Claim, LiveMessage | None]]:
-    """Each claim's message; every story localised once per (view, reader language)."""
+    """Each claim's message; every story localised once per (view, reader language, the
+    server's translation switch)."""
     languages = {c.guild_id: await language_of(c.guild_id) for c in claims}
-    wanted: dict[tuple[View, Language], dict[int, LiveCandidate]] = defaultdict(dict)
+    switches = {c.guild_id: await translate_of(c.guild_id) for c in claims}
+    Key = tuple[View, Language, bool]
+    wanted: dict[Key, dict[int, LiveCandidate]] = defaultdict(dict)
     for claim in claims:
         plan = plans[claim.idempotency_key]
+        key = (plan.view, languages[claim.guild_id], switches[claim.guild_id])
         for c in plan.stories:
-            wanted[(plan.view, languages[claim.guild_id])][c.lead_article_id] = c
-    shown: dict[tuple[View, Language], dict[int, LiveStory]] = {}
-    for (view, language), cands in wanted.items():
-        stories = await live_stories(db, list(cands.values()), language)
-        shown[(view, language)] = {s.lead_article_id: s for s in stories}
+            wanted[key][c.lead_article_id] = c
+    shown: dict[Key, dict[int, LiveStory]] = {}
+    for (view, language, translate), cands in wanted.items():
+        stories = await live_stories(db, list(cands.values()), language, translate=translate)
+        shown[(view, language, translate)] = {s.lead_article_id: s for s in stories}
     out: list[tuple[Claim, LiveMessage | None]] = []
     for claim in claims:
         plan = plans[claim.idempotency_key]
         language = languages[claim.guild_id]
-        table = shown[(plan.view, language)]
+        table = shown[(plan.view, language, switches[claim.guild_id])]
         stories = [table[c.lead_article_id] for c in plan.stories]
         out.append((claim, _message(claim, stories, plan.more, language)))
     return out
@@ -80,6 +88,7 @@ async def recovered_messages(
     max_age: timedelta,
     feeds_of: FeedsOf,
     language_of: LanguageOf,
+    translate_of: TranslateOf,
 ) -> list[tuple[Claim, LiveMessage | None]]:
     """Messages for deliveries a crash left open, rebuilt from the store. Past max_age (or
     with its stories gone) only what happened is resolved: nothing stale is posted."""
@@ -122,7 +131,8 @@ async def recovered_messages(
             if c is not None:
                 found.append(c)
         language = await language_of(claim.guild_id)
-        stories = await live_stories(db, found, language)
+        translate = await translate_of(claim.guild_id)
+        stories = await live_stories(db, found, language, translate=translate)
         out.append(
             (claim, _message(claim, stories, bool(row.bundle), language) if stories else None)
         )

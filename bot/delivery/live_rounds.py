@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from bot.config import Settings
 from bot.delivery import ledger
 from bot.delivery.courier import Clock, Courier, Kind, LanguageOf, Rounds
-from bot.delivery.digests import FeedsOf
+from bot.delivery.digests import FeedsOf, TranslateOf
 from bot.delivery.ledger import OPEN_STATES, SENDING, SENT
 from bot.delivery.live_messages import (
     Planned,
@@ -80,6 +80,10 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+async def _always(_guild_id: int) -> bool:
+    return True  # no switch given: every server translates (the default)
+
+
 class LiveRounds(Rounds):
     """`deliver_live`: new stories to live channels, once each, within the rate cap."""
 
@@ -93,9 +97,11 @@ class LiveRounds(Rounds):
         scope: Scope | None,
         clock: Clock,
         limits: LiveLimits,
+        translate_of: TranslateOf | None = None,
     ) -> None:
         super().__init__(db, courier, language_of=language_of, scope=scope, clock=clock)
         self._feeds_of = feeds_of
+        self._translate_of: TranslateOf = translate_of or _always
         self.limits = limits
         self._seen: DataVersion | None = None
         self._rescan_at: datetime | None = None  # a capped channel gets room again
@@ -118,6 +124,7 @@ class LiveRounds(Rounds):
                 max_age=self.limits.max_age,
                 feeds_of=self._feeds_of,
                 language_of=self._language_of,
+                translate_of=self._translate_of,
             )
             self._start(recovered, report, jobs)
             version = await data_version(self._db)
@@ -220,7 +227,9 @@ class LiveRounds(Rounds):
                 now=now,
                 lease=self.policy.lease,
             )
-            pairs = await planned_messages(self._db, claims, plans, self._language_of)
+            pairs = await planned_messages(
+                self._db, claims, plans, self._language_of, self._translate_of
+            )
             self._start(pairs, report, jobs)
 
     def _ready(self, candidate: LiveCandidate, now: datetime) -> bool:
