@@ -25,6 +25,7 @@ from bot.news.tables import articles, feed_state, feeds
 from bot.sentiment.tables import article_sentiment
 from bot.shards import shard_column
 from bot.storage import Database, kv
+from bot.translate.state import TranslationState, translation_state
 
 PIPELINE_RUN_KEY = "pipeline:last_run"
 
@@ -37,6 +38,7 @@ class PipelineRun:
     new_articles: int = 0
     feeds: int = 0
     scored: int = 0
+    translated: int = 0  # stories translated (status ok) this pass; bot/translate/state.py
     backend: str | None = None  # the sentiment backend and model that scored this pass
     model: str | None = None
     error: str | None = None
@@ -87,6 +89,7 @@ class Status:
     last_run: PipelineRun | None
     unscored: int
     shards: list[ShardLoad]
+    translation: TranslationState | None = None  # None: no pass has run the step yet
 
 
 async def feed_health(db: Database) -> list[FeedHealth]:
@@ -188,4 +191,5 @@ async def gather_status(db: Database, *, shard_count: int, now: datetime) -> Sta
         last_run=run,
         unscored=await unscored_articles(db, run),
         shards=await shard_loads(db, shard_count, now),
+        translation=await translation_state(db),
     )

@@ -21,6 +21,7 @@ from bot.compose.reads import Reads
 from bot.config import Settings
 from bot.sentiment.types import SentimentBackend
 from bot.storage import Database
+from bot.translate.service import Translators
 from bot.utils.cache import ReadCache
 from bot.utils.http.addresses import AddressPolicy
 from bot.utils.http.client import make_http_client
@@ -42,9 +43,12 @@ class Services:
     reads: Reads = field(init=False)
     _sentiment: SentimentBackend | None = None
     _sentiment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # EN<->NL translators (bot/translate/service.py); models load on first need, in the pipeline.
+    translators: Translators = field(init=False)
 
     def __post_init__(self) -> None:
         self.reads = Reads(self.db, self.cache)
+        self.translators = Translators(self.settings)
 
     async def sentiment(self) -> SentimentBackend:
         """The sentiment backend, loaded once on first use, in a thread (a model load is slow)."""
