@@ -48,12 +48,15 @@ async def translate_pending(
     limit: int,
     now: datetime | None = None,
     report: TranslateReport | None = None,
+    reading: set[Language] | None = None,
 ) -> TranslateReport:
     """Translate up to `limit` stories per needed direction (fewer when `report` already
-    counts some: one bound for several calls in a pass); record the state for /about."""
+    counts some: one bound for several calls in a pass); record the state for /about.
+    `reading` replaces the languages servers read (the demo, which has no servers)."""
     report = report or TranslateReport()
     await run_pipeline_work(translators.check)
-    reading = await languages_read(db, default_language)
+    if reading is None:
+        reading = await languages_read(db, default_language)
     for target in sorted(reading):
         left = limit - report.per_target.get(target, 0)
         if left <= 0 or translators.off_reason(target) is not None:

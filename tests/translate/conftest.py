@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.discord.conftest import feed_server  # noqa: F401  (test_pass.py)
+
 SENTENCES = [
     "Bitcoin rallies to a record high as ETF approval nears.",
     "Ether falls after an exchange hack; liquidations pile up.",
@@ -88,18 +90,30 @@ def tiny_marian(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
 
 
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Any name lookup or outbound connection is recorded and refused."""
+    """Name lookups and connections beyond loopback are recorded and refused."""
     import socket
 
     attempts: list[str] = []
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        attempts.append(repr(args[:2]))
-        raise OSError("network disabled in tests")
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host not in LOOPBACK:
+            attempts.append(f"lookup {host}")
+            raise OSError("network disabled in tests")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
+    def connect(sock: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and host not in LOOPBACK:
+            attempts.append(f"connect {address}")
+            raise OSError("network disabled in tests")
+        return real_connect(sock, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
     return attempts
