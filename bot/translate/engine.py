@@ -82,10 +82,15 @@ def _prepare(article: PendingArticle) -> _Story:
     return _Story(article, head, [_segment(s) for s in split_sentences(summary)])
 
 
+def model_inputs(article: PendingArticle) -> list[str]:
+    """What the model is given for one story on the first try (benchmarks, the CLI)."""
+    return [s.masked for s in _prepare(article).segments()]
+
+
 def _run(translator: Translator, segments: list[_Segment], *, masked: bool) -> None:
     todo = [s for s in segments if has_letters(s.masked if masked else s.source)]
     for s in segments:
-        if s not in todo:
+        if not has_letters(s.masked if masked else s.source):
             s.result, s.problems = s.source, []  # numbers or punctuation only: nothing to do
     if not todo:
         return
