@@ -54,8 +54,9 @@ async def pipeline_pass(services: Services) -> PassReport:
         """Score (and translate) what is stored and let commands see it, without waiting
         for slow feeds."""
         nonlocal scored
-        batch = settings.sentiment_batch_size
-        scored += await score_pending(services.db, backend, batch_size=batch)
+        scored += await score_pending(
+            services.db, backend, batch_size=services.settings.sentiment_batch_size
+        )
         services.reads.invalidate()
         if await translate():
             services.reads.invalidate()
