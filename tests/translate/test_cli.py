@@ -52,3 +52,32 @@ def test_bad_pair_files_and_missing_models_are_clear_errors(
     monkeypatch.setenv("TRANSLATION_MODEL_EN_NL", str(tmp_path / "nothing"))
     assert main(["translate", "hello there", "--to", "nl"]) == 2
     assert "TRANSLATION_ENABLED=on but model" in capsys.readouterr().err
+
+
+def test_models_download_includes_both_translation_models(
+    tiny_marian: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_network: list[str],
+) -> None:
+    sentiment = tmp_path / "sentiment"
+    sentiment.mkdir()
+    nl_en = tmp_path / "nl-en"
+    nl_en.mkdir()
+    monkeypatch.setenv("SENTIMENT_MODEL", str(sentiment))  # local folders are left alone
+    monkeypatch.setenv("TRANSLATION_MODEL_EN_NL", str(tiny_marian))
+    monkeypatch.setenv("TRANSLATION_MODEL_NL_EN", str(nl_en))
+    assert main(["models", "download"]) == 0
+    out = capsys.readouterr().out
+    assert str(tiny_marian) in out and str(nl_en) in out
+    assert no_network == []
+
+
+def test_the_download_allow_list_keeps_the_marian_tokenizer_files() -> None:
+    from fnmatch import fnmatch
+
+    from bot.sentiment.download import _NEEDED
+
+    for name in ("source.spm", "target.spm", "vocab.json", "tokenizer_config.json"):
+        assert any(fnmatch(name, pattern) for pattern in _NEEDED), name
