@@ -18,6 +18,7 @@ from typing import Any
 from bot.config import ConfigError, Settings
 from bot.i18n import _, fmt_number, use_language
 from bot.translate.engine import Translator, translate_articles
+from bot.translate.marian import TranslatorLoadError
 from bot.translate.mask import mask
 from bot.translate.service import SOURCE_OF, Translators
 from bot.translate.store import PendingArticle, Translation
@@ -35,11 +36,13 @@ def register(sub: Any) -> None:
 
 
 def _translator(settings: Settings, target: str) -> Translator:
-    # A person asked for it: a missing model is an error, not a quiet fallback.
-    loud = settings.model_copy(update={"translation_enabled": "on"})
-    found = Translators(loud).load(target)
-    if found is None:
-        raise ConfigError(_("translation into %(lang)s is off") % {"lang": target})
+    # A person asked for it: a missing model is an error, not a quiet fallback, and only
+    # this direction's model matters.
+    found = Translators(settings).build(target)
+    try:
+        found.load()
+    except TranslatorLoadError as exc:
+        raise ConfigError(f"{exc} (run `python -m bot models download`)") from exc
     return found
 
 

@@ -58,7 +58,13 @@ class Translators:
         return s.translation_model_en_nl if target == "nl" else s.translation_model_nl_en
 
     def _marian(self, source: str, target: str) -> Translator:
+        return self.build(target)
+
+    def build(self, target: str) -> MarianTranslator:
+        """The configured translator into `target`, not loaded, whatever TRANSLATION_ENABLED
+        says (the CLI: a person asked for it)."""
         s = self.settings
+        source = SOURCE_OF[target]
         return MarianTranslator(
             self.model_id(target),
             source,
