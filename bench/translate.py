@@ -10,8 +10,10 @@ depend on weight values, only on how many tokens come out: random weights would 
 random, so the end-of-sentence token is suppressed and every segment runs to a fixed length:
 the cap the bot sets (1.5 x input + 10 tokens, what a looping model costs) and 1.2 x input
 (about what a real model writes for Dutch from English before it stops). The tokenizer is a
-SentencePiece model trained here on the bundled sample feeds; the stories are the English
-ones of those feeds with a summary (title + summary, through the bot's cleaning).
+SentencePiece model trained here on the bundled sample feeds (--pieces: unigram splits words
+into more tokens than the real 32k vocabularies, bpe into fewer; the two bracket the cost);
+the stories are the English ones of those feeds with a summary (title + summary, through the
+bot's cleaning).
 
 Memory runs in fresh processes: the sentiment model (default shape: BERT-base multilingual,
 105,879 vocabulary, int8) plus both translation models, or plus one, each used once.
@@ -70,7 +72,7 @@ def load_stories(language: str = "en") -> list[tuple[str, str]]:
     return stories[::2] + stories[1::2]
 
 
-def build_model(path: Path, stories: list[tuple[str, str]]) -> Path:
+def build_model(path: Path, stories: list[tuple[str, str]], pieces: str = "unigram") -> Path:
     import sentencepiece as spm
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
@@ -85,6 +87,7 @@ def build_model(path: Path, stories: list[tuple[str, str]]) -> Path:
         model_writer=buffer,
         vocab_size=SPM_PIECES,
         hard_vocab_limit=False,
+        model_type=pieces,
         character_coverage=1.0,
         minloglevel=2,
     )
@@ -222,6 +225,13 @@ def main() -> None:
     parser.add_argument("--stories", type=int, default=50)
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--pieces",
+        choices=["unigram", "bpe"],
+        default="unigram",
+        help="the bench tokenizer: unigram (about 2.1 tokens a word here: more than OPUS-MT's "
+        "vocabulary, errs slow) or bpe (about 1.2: fewer, errs fast)",
+    )
     parser.add_argument("--model", type=Path, help="(internal) the built models' folder")
     parser.add_argument("--memory", type=int, choices=[1, 2], help="(internal) directions")
     args = parser.parse_args()
@@ -234,7 +244,7 @@ def main() -> None:
         f"machine: {os.cpu_count()} CPUs, load average {_load()}; python {sys.version.split()[0]}"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        path = build_model(Path(tmp) / "en-nl", load_stories() + load_stories("nl"))
+        path = build_model(Path(tmp) / "en-nl", load_stories() + load_stories("nl"), args.pieces)
         # a second folder: two directions are two files, mapped and loaded separately
         shutil.copytree(path, Path(tmp) / "nl-en")
         if not args.skip_speed:
