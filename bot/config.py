@@ -103,6 +103,15 @@ class Settings(BaseSettings):
     # int8 dynamic quantisation of the model's Linear layers: ~3x faster, ~250 MB smaller.
     sentiment_quantize: bool = True
 
+    # Machine translation of titles and summaries EN<->NL (docs/translation.md). auto: on when
+    # the models load, else off with one warning; on: a model that cannot load fails the pass.
+    translation_enabled: Literal["auto", "on", "off"] = "auto"
+    translation_model_en_nl: str = "Helsinki-NLP/opus-mt-en-nl"  # hub id or local folder
+    translation_model_nl_en: str = "Helsinki-NLP/opus-mt-nl-en"
+    translation_beams: int = Field(default=1, ge=1, le=8)  # 1 = greedy (about 4x faster)
+    translation_per_pass: int = Field(default=50, ge=1, le=1_000)  # articles per direction
+    translation_quantize: bool = True  # int8 dynamic quantisation, like SENTIMENT_QUANTIZE
+
     # Daily digests and breakout alerts (docs/digest.md).
     digest_grace_hours: float = Field(default=6.0, ge=0, le=23)  # late delivery window
     digest_concurrency: int = Field(default=8, ge=1, le=50)  # sends in flight at once

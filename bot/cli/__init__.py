@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "market",
     "sentiment",
     "models",
+    "translate",
     "digest",
     "live",
 ]

@@ -34,6 +34,7 @@ from bot.news.samples import sample_feeds
 from bot.runtime.services import Services, open_services
 from bot.sentiment.factory import describe_backend
 from bot.sentiment.store import score_pending
+from bot.translate.step import translate_pending
 
 
 @dataclass
@@ -79,6 +80,28 @@ async def step_score(ctx: DemoContext) -> None:
     )
 
 
+async def step_translate(ctx: DemoContext) -> None:
+    """Both directions, as if Dutch and English servers read the news (the demo has none)."""
+    services = ctx.services
+    report = await translate_pending(
+        services.db,
+        services.translators,
+        default_language=ctx.language,
+        limit=services.settings.translation_per_pass,
+        reading={"en", "nl"},
+    )
+    off = {t: services.translators.off_reason(t) for t in ("nl", "en")}
+    if all(off.values()):
+        reason = "; ".join(dict.fromkeys(r for r in off.values() if r))
+        say("    " + _("Translation off, stories keep their language: %(why)s.") % {"why": reason})
+        return
+    say(
+        "    "
+        + _("%(n)s stories machine-translated, %(kept)s kept in the original (a check failed).")
+        % {"n": report.translated, "kept": report.fallbacks}
+    )
+
+
 async def step_market(ctx: DemoContext) -> None:
     loaded = await ensure_bundled_history(ctx.services.db, ctx.services.settings)
     say("    " + _("%(n)s market data points loaded.") % {"n": sum(loaded.values())})
@@ -113,6 +136,7 @@ async def step_chart(ctx: DemoContext) -> None:
 STEPS: list[tuple[str, Step]] = [
     (N_("Ingesting the bundled sample feeds (offline)"), step_ingest),
     (N_("Scoring sentiment"), step_score),
+    (N_("Translating stories EN<->NL"), step_translate),
     (N_("Loading the bundled market history"), step_market),
     (N_("The daily digest in Dutch"), digest_step("nl")),
     (N_("The daily digest in English"), digest_step("en")),

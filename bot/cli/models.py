@@ -1,4 +1,5 @@
-"""`python -m bot models download`: fetch the configured sentiment models into the cache.
+"""`python -m bot models download`: fetch the configured models into the cache: sentiment,
+and the two translation models unless TRANSLATION_ENABLED=off.
 
 Run it in a build or release step; afterwards the bot loads the models from local files only
 (it never contacts the hub at run time; HF_HUB_OFFLINE=1 is safe).
@@ -15,9 +16,12 @@ from bot.sentiment.download import DownloadError, download_model
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("models", help="sentiment models: download into the local cache")
+    parser = sub.add_parser("models", help="models: download into the local cache")
     actions = parser.add_subparsers(dest="models_action", metavar="ACTION", required=True)
-    actions.add_parser("download", help="fetch SENTIMENT_MODEL (and SENTIMENT_MODEL_NL)")
+    actions.add_parser(
+        "download",
+        help="fetch SENTIMENT_MODEL (and SENTIMENT_MODEL_NL) and TRANSLATION_MODEL_EN_NL/_NL_EN",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -25,6 +29,8 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     models = [settings.sentiment_model]
     if settings.sentiment_model_nl:
         models.append(settings.sentiment_model_nl)
+    if settings.translation_enabled != "off":
+        models += [settings.translation_model_en_nl, settings.translation_model_nl_en]
     for model_id in models:
         try:
             path = download_model(model_id, settings.hf_cache_dir)

@@ -14,6 +14,7 @@ from bot.i18n import _, fmt_datetime, fmt_number, ngettext, use_language
 from bot.runtime.health import FeedHealth, PipelineRun, ShardLoad, Status, gather_status
 from bot.runtime.services import open_services
 from bot.runtime.supervisor import ChildState
+from bot.translate.state import TranslationState
 
 
 def register(sub: Any) -> None:
@@ -125,6 +126,17 @@ def child_section(child: ChildState | None) -> list[str]:
     return lines
 
 
+def translation_line(state: TranslationState | None) -> str:
+    if state is None:
+        return _("Translation: no pipeline pass has run it yet.")
+    if not state.on:
+        return _("Translation: off (%(reason)s).") % {"reason": state.reason}
+    models = ", ".join(f"{lang}: {model}" for lang, model in sorted(state.models.items()))
+    return _(
+        "Translation: on (%(models)s); last pass: %(n)s translated, %(kept)s kept original."
+    ) % {"models": models, "n": state.translated, "kept": state.fallbacks}
+
+
 def shards_section(shards: list[ShardLoad]) -> list[str]:
     rows = [
         [
@@ -155,7 +167,11 @@ def shards_section(shards: list[ShardLoad]) -> list[str]:
 def render_status(status: Status) -> str:
     parts = [
         feeds_section(status.feeds),
-        run_section(status.last_run, status.unscored) + child_section(status.child),
+        [
+            *run_section(status.last_run, status.unscored),
+            translation_line(status.translation),
+            *child_section(status.child),
+        ],
         shards_section(status.shards),
     ]
     return "\n\n".join("\n".join(p) for p in parts)

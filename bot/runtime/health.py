@@ -26,6 +26,7 @@ from bot.runtime.supervisor import ChildState, child_state
 from bot.sentiment.tables import article_sentiment
 from bot.shards import shard_column
 from bot.storage import Database, kv
+from bot.translate.state import TranslationState, translation_state
 
 PIPELINE_RUN_KEY = "pipeline:last_run"
 
@@ -38,6 +39,7 @@ class PipelineRun:
     new_articles: int = 0
     feeds: int = 0
     scored: int = 0
+    translated: int = 0  # stories translated (status ok) this pass; bot/translate/state.py
     backend: str | None = None  # the sentiment backend and model that scored this pass
     model: str | None = None
     error: str | None = None
@@ -89,6 +91,7 @@ class Status:
     unscored: int
     shards: list[ShardLoad]
     child: ChildState | None = None  # the pipeline as `run`'s child process, when it runs so
+    translation: TranslationState | None = None  # None: no pass has run the step yet
 
 
 async def feed_health(db: Database) -> list[FeedHealth]:
@@ -191,4 +194,5 @@ async def gather_status(db: Database, *, shard_count: int, now: datetime) -> Sta
         unscored=await unscored_articles(db, run),
         shards=await shard_loads(db, shard_count, now),
         child=await child_state(db),
+        translation=await translation_state(db),
     )

@@ -21,6 +21,7 @@ from bot.runtime.dataversion import bump_data_version
 from bot.runtime.health import PipelineRun, record_pipeline_run
 from bot.runtime.services import Services
 from bot.sentiment.store import score_pending
+from bot.translate.step import TranslationPass
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ Job = Callable[[], Awaitable[None]]
 class PassReport:
     ingest: IngestReport
     scored: int
+    translated: int = 0
 
 
 async def pipeline_pass(services: Services) -> PassReport:
@@ -41,14 +43,24 @@ async def pipeline_pass(services: Services) -> PassReport:
     """
     backend = await services.sentiment()
     scored = 0
+    settings = services.settings
+    translate = TranslationPass(
+        services.db,
+        services.translators,
+        default_language=settings.default_language,
+        limit=settings.translation_per_pass,
+    )
 
     async def publish() -> None:
-        """Score what is stored and let commands see it, without waiting for slow feeds."""
+        """Score (and translate) what is stored and let commands see it, without waiting
+        for slow feeds."""
         nonlocal scored
         scored += await score_pending(
             services.db, backend, batch_size=services.settings.sentiment_batch_size
         )
         services.reads.invalidate()
+        if await translate():
+            services.reads.invalidate()
         await bump_data_version(services.db)  # readers in other processes (bot/runtime/dataversion)
 
     report = await ingest(services, publish=publish)
@@ -60,18 +72,20 @@ async def pipeline_pass(services: Services) -> PassReport:
         new_articles=report.new_articles,
         feeds=len(report.feeds),
         scored=scored,
+        translated=translate.report.translated,
         backend=backend.name,
         model=backend.model,
     )
     await record_pipeline_run(services.db, run)
     log.info(
-        "pipeline pass: %d new articles from %d feeds, %d scored in %.1f s",
+        "pipeline pass: %d new articles from %d feeds, %d scored, %d translated in %.1f s",
         report.new_articles,
         len(report.feeds),
         scored,
+        translate.report.translated,
         report.seconds,
     )
-    return PassReport(report, scored)
+    return PassReport(report, scored, translate.report.translated)
 
 
 async def news_loop(services: Services) -> None:

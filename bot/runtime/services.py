@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.runtime.dataversion import DataVersionWatcher
 from bot.sentiment.types import SentimentBackend
 from bot.storage import Database
+from bot.translate.service import Translators
 from bot.utils.cache import ReadCache
 from bot.utils.http.addresses import AddressPolicy
 from bot.utils.http.client import make_http_client
@@ -46,11 +47,14 @@ class Services:
     data_watch: DataVersionWatcher = field(init=False)
     _sentiment: SentimentBackend | None = None
     _sentiment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # EN<->NL translators (bot/translate/service.py); models load on first need, in the pipeline.
+    translators: Translators = field(init=False)
 
     def __post_init__(self) -> None:
         self.reads = Reads(self.db, self.cache)
         self.data_watch = DataVersionWatcher(self.db)
         self.data_watch.subscribe(lambda _version: self.reads.invalidate())
+        self.translators = Translators(self.settings)
 
     async def sentiment(self) -> SentimentBackend:
         """The sentiment backend, loaded once on first use, in a thread (a model load is slow)."""

@@ -1,11 +1,13 @@
-"""Fetch the configured sentiment models into the local HuggingFace cache (a build step)."""
+"""Fetch the configured models (sentiment, translation) into the local HuggingFace cache
+(a build step)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-# Files a text-classification model needs; weights are picked separately (one format only).
-_NEEDED = ["*.json", "*.txt", "*.model", "vocab*", "merges*", "sentencepiece*", "spiece*"]
+# Files a model needs, classification or translation; weights are picked separately (one
+# format only). `*.spm`: the MarianMT tokenizers (source.spm, target.spm) of bot/translate/.
+_NEEDED = ["*.json", "*.txt", "*.model", "*.spm", "vocab*", "merges*", "sentencepiece*", "spiece*"]
 
 
 class DownloadError(RuntimeError):

@@ -47,17 +47,24 @@ def _primary(language: str) -> str:
 
 
 async def pending(
-    db: Database, *, target_lang: str, model: str, limit: int
+    db: Database, *, target_lang: str, model: str, limit: int, source_lang: str | None = None
 ) -> list[PendingArticle]:
-    """Articles not in `target_lang` that `model` has not translated yet, newest first."""
+    """Articles not in `target_lang` that `model` has not translated yet, newest first.
+
+    `source_lang` keeps only articles in that language: a model translates one direction,
+    and stories in a third language ("other") would otherwise take the first places forever.
+    """
     done = sa.exists().where(
         article_translations.c.article_id == articles.c.id,
         article_translations.c.target_lang == target_lang,
         article_translations.c.model == model,
     )
+    wanted = [~done, articles.c.language != target_lang]
+    if source_lang is not None:
+        wanted.append(articles.c.language == source_lang)
     query = (
         sa.select(articles.c.id, articles.c.language, articles.c.title, articles.c.summary)
-        .where(~done, articles.c.language != target_lang)
+        .where(*wanted)
         .order_by(articles.c.published_at.desc(), articles.c.id.desc())
         .limit(limit)
     )

@@ -14,14 +14,19 @@ from bot.news.feeds import Feed
 from bot.news.pipeline import FeedReport, IngestReport
 
 
-def test_demo_runs_the_main_job_offline(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_demo_runs_the_main_job_offline(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TRANSLATION_MODEL_EN_NL", "TRANSLATION_MODEL_NL_EN"):  # whatever is cached
+        monkeypatch.setenv(name, str(tmp_path / "no-model"))
     assert main(["demo", "--chart", str(tmp_path / "chart.png")]) == 0
     out, err = capsys.readouterr()
     # Progress per step on stderr, in order.
     steps = [line for line in err.splitlines() if line.startswith("[")]
-    assert len(steps) == 7 and steps[0].startswith("[1/7]") and "sample feeds" in steps[0]
+    assert len(steps) == 8 and steps[0].startswith("[1/8]") and "sample feeds" in steps[0]
     assert "146 articles stored from 7 feeds" in err
     assert "146 articles scored: trained offline model" in err
+    assert "Translation off, stories keep their language: model " in err
     # Dated samples: "now" is the newest article; the Dutch digest, then the English one.
     assert "Cryptoverzicht van vrijdag 12 december 2025" in out
     assert "Crypto digest for Friday, December 12, 2025" in out

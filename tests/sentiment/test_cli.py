@@ -127,5 +127,6 @@ def test_models_download_leaves_local_paths_alone(
     positive_model: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SENTIMENT_MODEL", str(positive_model))
+    monkeypatch.setenv("TRANSLATION_ENABLED", "off")  # else the translation models too
     assert main(["models", "download"]) == 0
     assert str(positive_model) in capsys.readouterr().out

@@ -1,0 +1,260 @@
+"""Translation benchmark: time for 50 new stories, and the pipeline process's peak memory.
+
+    .venv/bin/python -m bench.translate [--stories 50] [--skip-speed] [--skip-memory]
+
+The models are random weights in the shape of the defaults (Helsinki-NLP/opus-mt-en-nl and
+-nl-en, Marian base: d_model 512, 6+6 layers, 8 heads, FFN 2048, swish, shared vocabulary
+67,028, 512 positions), saved to a temporary folder and loaded through the production path
+(MarianTranslator: AutoTokenizer + AutoModelForSeq2SeqLM, int8, one thread). Speed does not
+depend on weight values, only on how many tokens come out: random weights would stop at
+random, so the end-of-sentence token is suppressed and every segment runs to a fixed length:
+the cap the bot sets (1.5 x input + 10 tokens, what a looping model costs) and 1.2 x input
+(about what a real model writes for Dutch from English before it stops). The tokenizer is a
+SentencePiece model trained here on the bundled sample feeds (--pieces: unigram splits words
+into more tokens than the real 32k vocabularies, bpe into fewer; the two bracket the cost);
+the stories are the English ones of those feeds with a summary (title + summary, through the
+bot's cleaning).
+
+Memory runs in fresh processes: the sentiment model (default shape: BERT-base multilingual,
+105,879 vocabulary, int8) plus both translation models, or plus one, each used once.
+Figures: wall and process-CPU seconds (on a shared machine CPU time is the fairer number;
+with one thread they agree when the machine is idle), peak RSS, and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import ROOT
+from bench._stats import peak_rss_mb, rss_mb
+
+SAMPLES = ROOT / "bot" / "data" / "sample_feeds"
+MARIAN_BASE = {
+    "d_model": 512,
+    "encoder_layers": 6,
+    "decoder_layers": 6,
+    "encoder_attention_heads": 8,
+    "decoder_attention_heads": 8,
+    "encoder_ffn_dim": 2048,
+    "decoder_ffn_dim": 2048,
+    "activation_function": "swish",
+    "max_position_embeddings": 512,
+    "scale_embedding": True,
+    "share_encoder_decoder_embeddings": True,
+}
+VOCAB = 67_028
+SPM_PIECES = 8_000  # how finely words split; the real vocabularies hold about 32k per side
+
+
+def load_stories(language: str = "en") -> list[tuple[str, str]]:
+    import feedparser
+
+    from bot.news.clean import clean_title, summarize
+
+    stories = []
+    for path in sorted(SAMPLES.glob(f"*_{language}_*.rss")):
+        for entry in feedparser.parse(path.read_bytes()).entries:
+            title = clean_title(entry.get("title", ""))
+            summary = summarize(entry.get("summary", "") or entry.get("description", ""))
+            if title:
+                stories.append((title, summary))
+    # with a summary (the costlier case), the outlets interleaved as a pass sees them
+    stories = [story for story in stories if story[1]]
+    return stories[::2] + stories[1::2]
+
+
+def build_model(path: Path, stories: list[tuple[str, str]], pieces: str = "unigram") -> Path:
+    import sentencepiece as spm
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    path.mkdir(parents=True, exist_ok=True)
+    text = [t for story in stories for t in story if t]
+    buffer = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(text),
+        model_writer=buffer,
+        vocab_size=SPM_PIECES,
+        hard_vocab_limit=False,
+        model_type=pieces,
+        character_coverage=1.0,
+        minloglevel=2,
+    )
+    for name in ("source.spm", "target.spm"):
+        (path / name).write_bytes(buffer.getvalue())
+    proc = spm.SentencePieceProcessor(model_proto=buffer.getvalue())
+    vocab = {"</s>": 0, "<unk>": 1}
+    for i in range(proc.get_piece_size()):
+        vocab.setdefault(proc.id_to_piece(i), len(vocab))
+    while len(vocab) < VOCAB - 1:  # the real shared vocabulary's size: the output layer's cost
+        vocab[f"<unused{len(vocab)}>"] = len(vocab)
+    vocab["<pad>"] = len(vocab)
+    (path / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    MarianTokenizer(
+        str(path / "source.spm"), str(path / "target.spm"), str(path / "vocab.json")
+    ).save_pretrained(path)
+    pad = vocab["<pad>"]
+    config = MarianConfig(
+        vocab_size=VOCAB,
+        pad_token_id=pad,
+        decoder_start_token_id=pad,
+        eos_token_id=0,
+        forced_eos_token_id=0,
+        **MARIAN_BASE,  # type: ignore[arg-type]
+    )
+    torch.manual_seed(0)
+    MarianMTModel(config).save_pretrained(path)
+    return path
+
+
+def translator(path: Path, beams: int, source: str = "en", target: str = "nl") -> object:
+    from bot.translate.marian import MarianTranslator
+
+    found = MarianTranslator(str(path), source, target, beams=beams, threads=1)
+    found.load()
+    # random weights: never stop early, so every segment costs what the cap allows
+    config = found._loaded.model.generation_config  # type: ignore[union-attr]
+    config.forced_eos_token_id = None
+    config.suppress_tokens = [0]
+    return found
+
+
+def timed(found: object, stories: list[tuple[str, str]]) -> tuple[float, float, int]:
+    """One generate pass over every segment of `stories` (what a pass costs when the checks
+    pass; a segment that fails is tried once more without masks)."""
+    from bot.translate.engine import model_inputs
+    from bot.translate.store import PendingArticle
+
+    segments = [
+        text
+        for i, (title, summary) in enumerate(stories)
+        for text in model_inputs(PendingArticle(i, "en", title, summary))
+    ]
+    wall, cpu = time.perf_counter(), time.process_time()
+    found.translate(segments)  # type: ignore[attr-defined]
+    return time.perf_counter() - wall, time.process_time() - cpu, len(segments)
+
+
+def bench_speed(path: Path, stories: list[tuple[str, str]]) -> None:
+    import bot.translate.marian as marian
+
+    words = sum(len(f"{t} {s}".split()) for t, s in stories)
+    print(f"{len(stories)} English stories with a summary, {words / len(stories):.0f} words each")
+    capped = marian.new_tokens_for
+    lengths = {
+        "at the bot's cap (1.5 x input + 10: a model that loops)": capped,
+        # what a real model writes before it stops: Dutch runs about 1.2 x English in tokens
+        "at real length (1.2 x input)": lambda n, positions=512: max(1, round(n * 1.2)),
+    }
+    for beams in (1, 4):
+        start = time.perf_counter()
+        found = translator(path, beams)
+        load = time.perf_counter() - start
+        timed(found, stories[:4])  # warm-up
+        for label, rule in lengths.items():
+            if beams > 1 and rule is capped:
+                continue  # beam search at the cap: only slower, and minutes on 2 cores
+            marian.new_tokens_for = rule
+            wall, cpu, segments = timed(found, stories)
+            print(
+                f"  beams {beams}, output {label}: {wall:.1f} s wall, {cpu:.1f} s CPU for "
+                f"{len(stories)} stories ({segments} segments; load + int8 {load:.1f} s); "
+                f"load average {_load()}"
+            )
+        marian.new_tokens_for = capped
+
+
+def bench_memory(folder: Path, directions: int, stories: list[tuple[str, str]]) -> None:
+    """One process: bot imports, the sentiment model, then `directions` translation models."""
+    import bot.discord.client  # noqa: F401  # the rest of the bot, as in the process
+    from bench.sentiment import save_default_architecture
+    from bot.sentiment.transformers_backend import TransformersBackend
+
+    base = rss_mb()
+    with tempfile.TemporaryDirectory() as tmp:
+        save_default_architecture(Path(tmp))
+        sentiment = TransformersBackend(tmp, quantized=True, threads=1)
+        sentiment.load()
+        sentiment.score_batch([t for t, _s in stories[:32]], ["en"] * 32)
+    with_sentiment = rss_mb()
+    pairs = [("en", "nl"), ("nl", "en")][:directions]
+    loaded = [translator(folder / f"{s}-{t}", 1, s, t) for s, t in pairs]
+    for found in loaded:
+        timed(found, stories[:16])
+    greedy_peak = peak_rss_mb()
+    for found in loaded:
+        found.beams = 4  # type: ignore[attr-defined]  # the same models, beam search
+        timed(found, stories[:16])
+    print(
+        f"  sentiment + {directions} translation model(s): RSS {base:.0f} MB after imports, "
+        f"{with_sentiment:.0f} MB with sentiment, {rss_mb():.0f} MB at the end ({_split()}); "
+        f"peak {greedy_peak:.0f} MB greedy, {peak_rss_mb():.0f} MB after beam 4 too"
+    )
+
+
+def _split() -> str:
+    """Anonymous vs file-backed resident memory: mapped weight files are page cache the
+    kernel can drop under pressure (and re-read), the anonymous part it cannot."""
+    fields = {}
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            key, _, value = line.partition(":")
+            if key in ("RssAnon", "RssFile"):
+                fields[key] = int(value.split()[0]) / 1024
+    anon, file = fields.get("RssAnon", 0.0), fields.get("RssFile", 0.0)
+    return f"anonymous {anon:.0f} MB, file-backed {file:.0f} MB"
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stories", type=int, default=50)
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--pieces",
+        choices=["unigram", "bpe"],
+        default="unigram",
+        help="the bench tokenizer: unigram (about 2.1 tokens a word here: more than OPUS-MT's "
+        "vocabulary, errs slow) or bpe (about 1.2: fewer, errs fast)",
+    )
+    parser.add_argument("--model", type=Path, help="(internal) the built models' folder")
+    parser.add_argument("--memory", type=int, choices=[1, 2], help="(internal) directions")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    stories = load_stories()[: args.stories]
+    if args.memory:
+        bench_memory(args.model, args.memory, stories)
+        return
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {_load()}; python {sys.version.split()[0]}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = build_model(Path(tmp) / "en-nl", load_stories() + load_stories("nl"), args.pieces)
+        # a second folder: two directions are two files, mapped and loaded separately
+        shutil.copytree(path, Path(tmp) / "nl-en")
+        if not args.skip_speed:
+            bench_speed(path, stories)
+        if not args.skip_memory:
+            for directions in (2, 1):  # fresh processes: each peak is a whole process's
+                cmd = [sys.executable, "-m", "bench.translate", "--model", tmp]
+                subprocess.run([*cmd, "--memory", str(directions)], check=True)
+        print(f"load average at the end: {_load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Translate stored stories with any `Translator`: prepare, mask, check, retry, fall back.
+
+Per story: the title (sentence-cased when Title Case or ALL-CAPS) and each summary sentence
+are segments. All segments of a batch of stories go to the model together; each output is
+unmasked and checked (bot/translate/checks.py). A segment that fails is tried once more
+without masks; if that fails too, the whole story keeps its original title and summary with
+status 'fallback' and the problems, so a reader never sees a half-translated story or a bad
+translation in place of a good original. Runs in the pipeline worker thread (blocking).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.translate.checks import check_segment, has_letters
+from bot.translate.mask import mask, unmask
+from bot.translate.store import PendingArticle, Translation
+from bot.translate.text import learn_names, sentence_case, split_sentences
+
+
+@dataclass(frozen=True)
+class Generated:
+    text: str
+    unknown: bool = False  # the model produced an <unk> id (decoding deletes it silently)
+
+
+class Translator(Protocol):
+    source_lang: str
+    target_lang: str
+
+    @property
+    def model(self) -> str:
+        """What is stored with each row: the model id plus anything that changes the output."""
+        ...
+
+    def translate(self, texts: list[str]) -> list[Generated]:
+        """One output per input, in order (blocking; call from a worker thread)."""
+        ...
+
+
+@dataclass
+class _Segment:
+    source: str  # as prepared for the model (cased), unmasked
+    masked: str
+    spans: dict[str, str]
+    result: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _segment(text: str) -> _Segment:
+    m = mask(text)
+    return _Segment(text, m.text, m.spans)
+
+
+@dataclass
+class _Story:
+    article: PendingArticle
+    title: _Segment | None
+    sentences: list[_Segment]
+
+    def segments(self) -> list[_Segment]:
+        return ([self.title] if self.title else []) + self.sentences
+
+
+def prepare_title(title: str, summary: str) -> str:
+    """The headline as the model should see it: sentence case, names kept (see text.py)."""
+    return sentence_case(title, names=learn_names(summary))
+
+
+def _prepare(article: PendingArticle) -> _Story:
+    title = unicodedata.normalize("NFC", article.title).strip()
+    summary = unicodedata.normalize("NFC", article.summary).strip()
+    # mask first, so tickers and names are placeholders the casing step leaves alone
+    head = None
+    if has_letters(title):
+        masked = mask(title)
+        head = _Segment(
+            prepare_title(title, summary), prepare_title(masked.text, summary), masked.spans
+        )
+    return _Story(article, head, [_segment(s) for s in split_sentences(summary)])
+
+
+def model_inputs(article: PendingArticle) -> list[str]:
+    """What the model is given for one story on the first try (benchmarks, the CLI)."""
+    return [s.masked for s in _prepare(article).segments()]
+
+
+def _run(translator: Translator, segments: list[_Segment], *, masked: bool) -> None:
+    todo = [s for s in segments if has_letters(s.masked if masked else s.source)]
+    for s in segments:
+        if not has_letters(s.masked if masked else s.source):
+            s.result, s.problems = s.source, []  # numbers or punctuation only: nothing to do
+    if not todo:
+        return
+    inputs = [s.masked if masked else s.source for s in todo]
+    for seg, text, out in zip(todo, inputs, translator.translate(inputs), strict=True):
+        problems = check_segment(text, out.text, unknown=out.unknown)
+        if masked:
+            restored = unmask(out.text, seg.spans)
+            problems += restored.problems
+            seg.result = restored.text
+        else:
+            seg.result = out.text
+        seg.problems = problems
+
+
+def translate_articles(translator: Translator, articles: list[PendingArticle]) -> list[Translation]:
+    """One Translation per article: 'ok' with the translated texts or 'fallback' with why."""
+    stories = [_prepare(a) for a in articles]
+    segments = [s for story in stories for s in story.segments()]
+    _run(translator, segments, masked=True)
+    # The placeholders may be what broke a segment: once more without them.
+    _run(translator, [s for s in segments if s.problems and s.spans], masked=False)
+    return [_result(translator, story) for story in stories]
+
+
+def _result(translator: Translator, story: _Story) -> Translation:
+    a = story.article
+    problems = []
+    for index, seg in enumerate(story.segments()):
+        if seg.problems:
+            where = "title" if seg is story.title else f"sentence {index + (story.title is None)}"
+            problems.append(f"{where}: {'; '.join(seg.problems)}")
+    if problems:
+        return Translation(
+            a.article_id,
+            translator.target_lang,
+            a.source_lang,
+            translator.model,
+            a.title,
+            a.summary,
+            "fallback",
+            " | ".join(problems),
+        )
+    title = story.title.result if story.title and story.title.result is not None else a.title
+    summary = " ".join(s.result or "" for s in story.sentences)
+    return Translation(
+        a.article_id, translator.target_lang, a.source_lang, translator.model, title, summary, "ok"
+    )

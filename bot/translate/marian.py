@@ -1,0 +1,171 @@
+"""The MarianMT translator (OPUS-MT): AutoTokenizer + AutoModelForSeq2SeqLM + generate().
+
+transformers 5 has no translation pipeline, so this calls generate() itself. The model loads
+on first use behind a lock, from local files only (`python -m bot models download` fetches
+it), int8-quantised on one torch thread like the sentiment model (the helpers are shared).
+Inputs are length-sorted into batches; output length is capped, since a looping model
+otherwise writes up to 512 tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.sentiment.transformers_backend import configure_torch, quantize
+from bot.translate.engine import Generated
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_TOKENS = 256  # a sentence or a headline; longer input is cut
+MAX_NEW_TOKENS = 256
+
+
+class TranslatorLoadError(RuntimeError):
+    """The translation model or its tokenizer could not be loaded; one line for the log."""
+
+
+@dataclass
+class _Loaded:
+    tokenizer: Any
+    model: Any
+    positions: int  # input and output are both bounded by the position table
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def _hub_offline() -> Iterator[None]:
+    """Hub offline mode while loading. `local_files_only` alone still lets huggingface_hub
+    fetch its agent registry from huggingface.co when it builds request headers (measured,
+    huggingface_hub 2.4), and HF_HUB_OFFLINE in the environment counts only before import."""
+    from huggingface_hub import constants
+
+    before = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = before
+
+
+def load_seq2seq(
+    model_id: str, cache_dir: Path | None = None, *, quantized: bool = True
+) -> _Loaded:
+    try:
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        kwargs: dict[str, Any] = {"local_files_only": True}
+        if cache_dir is not None:
+            kwargs["cache_dir"] = str(cache_dir)
+        with _hub_offline():
+            tokenizer = AutoTokenizer.from_pretrained(model_id, **kwargs)
+            model = AutoModelForSeq2SeqLM.from_pretrained(model_id, **kwargs)
+    except Exception as exc:  # OSError, ValueError, ImportError (no sentencepiece), ...
+        raise TranslatorLoadError(f"cannot load model {model_id!r}: {_reason(exc)}") from exc
+    model.eval()
+    limits = [MAX_INPUT_TOKENS, int(getattr(tokenizer, "model_max_length", MAX_INPUT_TOKENS))]
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        limits.append(positions)
+    return _Loaded(tokenizer, quantize(model) if quantized else model, min(limits))
+
+
+def new_tokens_for(input_tokens: int, positions: int = MAX_NEW_TOKENS + 1) -> int:
+    """Room for Dutch being longer than English (about 1.2x), not for a loop."""
+    return min(MAX_NEW_TOKENS, positions - 1, int(input_tokens * 1.5) + 10)
+
+
+class MarianTranslator:
+    def __init__(
+        self,
+        model_id: str,
+        source_lang: str,
+        target_lang: str,
+        *,
+        beams: int = 1,
+        threads: int = 0,
+        cache_dir: Path | None = None,
+        quantized: bool = True,
+        batch_size: int = 16,
+    ) -> None:
+        self.model_id = model_id
+        self.source_lang = source_lang
+        self.target_lang = target_lang
+        self.beams = beams
+        self.threads = threads
+        self.cache_dir = cache_dir
+        self.quantized = quantized
+        self.batch_size = batch_size
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> str:
+        """Stored with each row: quantisation and beams change the text, so they re-translate."""
+        return f"{self.model_id}@{'int8' if self.quantized else 'fp32'}-b{self.beams}"
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._loaded is None:
+                configure_torch(self.threads)
+                self._loaded = load_seq2seq(self.model_id, self.cache_dir, quantized=self.quantized)
+                log.info(
+                    "loaded translation model %s (%s->%s)",
+                    self.model_id,
+                    self.source_lang,
+                    self.target_lang,
+                )
+
+    def translate(self, texts: list[str]) -> list[Generated]:
+        self.load()
+        assert self._loaded is not None
+        out: list[Generated | None] = [None] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            for i, result in zip(
+                chunk, self._generate(self._loaded, [texts[i] for i in chunk]), strict=True
+            ):
+                out[i] = result
+        return [g if g is not None else Generated("") for g in out]
+
+    def _generate(self, loaded: _Loaded, texts: list[str]) -> list[Generated]:
+        import torch
+
+        tok = loaded.tokenizer
+        normalize = getattr(tok, "normalize", None)  # Moses punctuation, as OPUS-MT trained
+        if callable(normalize):
+            texts = [normalize(t) for t in texts]
+        encoded = tok(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=loaded.positions,
+            return_tensors="pt",
+        )
+        with torch.inference_mode():
+            ids = loaded.model.generate(
+                **encoded,
+                num_beams=self.beams,
+                do_sample=False,
+                max_new_tokens=new_tokens_for(int(encoded["input_ids"].shape[1]), loaded.positions),
+            )
+        unk = tok.unk_token_id
+        flags = (ids == unk).any(dim=1).tolist() if unk is not None else [False] * len(texts)
+        decoded = tok.batch_decode(ids, skip_special_tokens=True)
+        return [Generated(t.strip(), bool(flag)) for t, flag in zip(decoded, flags, strict=True)]
