@@ -9,12 +9,11 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 
 from bot import __version__
-from bot.compose.localize import TRANSLATION_RECENT
 from bot.market.store import latest_days
 from bot.news.query import latest_article_time
 from bot.news.tables import articles, feeds
 from bot.storage import Database
-from bot.translate.tables import article_translations
+from bot.translate.state import translation_state
 
 
 @dataclass(frozen=True)
@@ -38,20 +37,14 @@ class AboutInfo:
     translation: TranslationStatus = TranslationStatus()
 
 
-async def translation_status(db: Database, *, now: datetime | None = None) -> TranslationStatus:
-    """The models that stored a good translation lately; none means translation is off (no
-    model could load, or TRANSLATION_ENABLED is off).
-
-    Read from the store because the pipeline may run in another process. The one place
-    /about learns the translation state: when the engine records its own, read it here.
-    """
-    since = (now or datetime.now(UTC)) - TRANSLATION_RECENT
-    t = article_translations.c
-    async with db.connection() as conn:
-        rows = await conn.execute(
-            sa.select(t.model).where(t.status == "ok", t.translated_at >= since).distinct()
-        )
-        return TranslationStatus(tuple(sorted(r.model for r in rows)))
+async def translation_status(db: Database) -> TranslationStatus:
+    """The directions the pipeline last found a model for (bot/translate/state.py, stored
+    because the pipeline may run in another process); none means translation is off: no
+    model could load, TRANSLATION_ENABLED is off, or no pass has run yet."""
+    state = await translation_state(db)
+    if state is None or not state.on:
+        return TranslationStatus()
+    return TranslationStatus(tuple(sorted(set(state.models.values()))))
 
 
 async def about_info(db: Database, *, feed_ids: Collection[int]) -> AboutInfo:

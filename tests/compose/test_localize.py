@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bot.compose.about import translation_status
+from bot.translate.state import TranslationState, record_translation_state
 from bot.compose.digest import compose_digest
 from bot.compose.localize import localize, localize_stories
 from bot.compose.news import news_brief
@@ -256,10 +257,12 @@ async def test_localize_stories_reads_one_language(db: Database) -> None:
     assert NL_TITLE in {t.title for t in texts}
 
 
-async def test_translation_status_reads_recent_good_translations(db: Database) -> None:
-    assert not (await translation_status(db, now=NOW)).on  # nothing translated: off
-    ids = await seed(db)
-    await translate_all(db, ids)
-    status = await translation_status(db, now=NOW)
+async def test_translation_status_is_what_the_pipeline_last_recorded(db: Database) -> None:
+    assert not (await translation_status(db)).on  # no pass yet: off
+    models = {"nl": "m-en-nl", "en": "m-nl-en"}
+    await record_translation_state(db, TranslationState("auto", True, models))
+    status = await translation_status(db)
     assert status.on and status.models == ("m-en-nl", "m-nl-en")
-    assert not (await translation_status(db, now=NOW + timedelta(days=3))).on
+    off = TranslationState("auto", False, off={"nl": "model not downloaded"})
+    await record_translation_state(db, off)
+    assert not (await translation_status(db)).on

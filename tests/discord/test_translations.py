@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from bot.digest.schedule import next_run
 from bot.news.tables import articles
+from bot.translate.state import TranslationState, record_translation_state
 from bot.translate.store import Translation, save_translations
 from tests.discord.conftest import EN_CHANNEL, EN_GUILD, NL_CHANNEL, NL_GUILD, Running
 from tests.discord.test_commands import ask, embed_text
@@ -50,6 +51,8 @@ async def store_translations(running: Running, *, record: bool = False) -> dict[
     if record:
         rows.append(Translation(ids["btc-100k"], "nl", "en", "opus-mt-en-nl", BTC_MT, "", "ok"))
     await save_translations(running.services.db, rows, now=datetime.now(UTC))
+    models = {"nl": "opus-mt-en-nl", "en": "opus-mt-nl-en"}
+    await record_translation_state(running.services.db, TranslationState("auto", True, models))
     running.services.reads.invalidate()  # as the pipeline does after a pass
     return ids
 
