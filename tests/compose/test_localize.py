@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bot.compose.about import translation_status
-from bot.translate.state import TranslationState, record_translation_state
 from bot.compose.digest import compose_digest
 from bot.compose.localize import localize, localize_stories
 from bot.compose.news import news_brief
@@ -19,6 +18,7 @@ from bot.news.feeds import FeedSpec, sync_feeds
 from bot.news.query import ArticleText, StoryView
 from bot.news.tables import articles, stories
 from bot.storage import Database
+from bot.translate.state import TranslationState, record_translation_state
 from bot.translate.store import Translation, save_translations
 from bot.utils.cache import ReadCache
 
