@@ -1,9 +1,11 @@
 """When live rounds look for new stories: the one place that decides what "new data" means.
 
 The bot process may not run the pipeline (it can run in a process of its own): the only
-meeting point is the database. Each live tick reads this cheap fingerprint (two indexed
-aggregates) and scans for stories only when it changed. To switch to a data-version row
-written by the pipeline, return that row's value (plus the subscription part) here.
+meeting point is the database. Each live tick reads the data version the pipeline bumps once
+a pass has stored, scored AND translated what it fetched (bot/storage/dataversion.py), so a
+post carries its sentiment badge and the reader's translation. Where nothing bumps it (0:
+articles stored by other tools, the engine tests), a cheap fingerprint of the newest clustered
+and scored articles stands in. Live rounds scan for stories only when this changed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.live.tables import live_subscriptions
 from bot.news.tables import articles
 from bot.sentiment.tables import article_sentiment
 from bot.storage import Database
+from bot.storage.dataversion import data_version as published_version
 
 
 class DataVersion(NamedTuple):
@@ -24,7 +27,8 @@ class DataVersion(NamedTuple):
 
 
 async def data_version(db: Database) -> DataVersion:
-    """Changes when a pass clusters or scores new articles, or a live subscription starts."""
+    """Changes when a pass publishes (or, without one, clusters or scores new articles), or a
+    live subscription starts."""
     s = live_subscriptions
     clustered = sa.select(sa.func.max(articles.c.id)).where(articles.c.story_id.is_not(None))
     scored = sa.select(sa.func.max(article_sentiment.c.article_id))
@@ -33,4 +37,6 @@ async def data_version(db: Database) -> DataVersion:
         newest = await conn.scalar(clustered)
         newest_scored = await conn.scalar(scored)
         count, started = (await conn.execute(subs)).one()
-    return DataVersion((newest, newest_scored), (count, str(started)))
+    published = await published_version(db)
+    data = (published,) if published else (newest, newest_scored)
+    return DataVersion(data, (count, str(started)))

@@ -1,8 +1,8 @@
-"""One number that changes whenever the pipeline publishes new data, shared through the database.
+"""Watching the data version (bot/storage/dataversion.py) from a process that serves reads.
 
 The pipeline may run in another process (the supervised child of `run`, or `python -m bot
-pipeline` elsewhere): it bumps the number after storing and scoring (`bump_data_version`),
-and every process that serves reads watches it (`DataVersionWatcher`) to drop its cached
+pipeline` elsewhere): it bumps the number after storing, scoring and translating, and every
+process that serves reads watches it (`DataVersionWatcher`) to drop its cached
 answers at once instead of when a TTL runs out. The row lives in `app_state` (bot/storage/kv):
 one primary-key read per poll, on SQLite and PostgreSQL alike.
 
@@ -18,47 +18,15 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
-from bot.storage import Database, kv
+from bot.storage import Database
+from bot.storage.dataversion import data_version
 
 log = logging.getLogger(__name__)
 
-DATA_VERSION_KEY = "data:version"
 POLL_SECONDS = 0.5  # how soon a reading process sees a publication from another process
 
 Listener = Callable[[int], Awaitable[None] | None]
-
-
-async def data_version(db: Database) -> int:
-    """The current data version: 0 until the pipeline first publishes."""
-    raw = await kv.get_value(db, DATA_VERSION_KEY)
-    try:
-        return int(raw) if raw is not None else 0
-    except ValueError:  # never written by us; the next bump starts over
-        return 0
-
-
-async def bump_data_version(db: Database) -> int:
-    """Add one, atomically (two pipelines may publish at once), and return the new version."""
-    table = kv.app_state
-    now = datetime.now(UTC)
-    increment = (
-        sa.update(table)
-        .where(table.c.key == DATA_VERSION_KEY)
-        .values(value=sa.cast(sa.cast(table.c.value, sa.Integer) + 1, sa.Text), updated_at=now)
-    )
-    async with db.begin() as conn:
-        if (await conn.execute(increment)).rowcount == 0:
-            first = db.insert_ignore(table, "key").values(
-                key=DATA_VERSION_KEY, value="0", updated_at=now
-            )
-            await conn.execute(first)
-            await conn.execute(increment)
-        value = await conn.scalar(sa.select(table.c.value).where(table.c.key == DATA_VERSION_KEY))
-    return int(value)
 
 
 class DataVersionWatcher:

@@ -17,10 +17,10 @@ from bot.guilds.membership import purge_removed_guilds
 from bot.guilds.ratelimit import forget_attempts
 from bot.market.refresh import market_refresh_loop
 from bot.news.pipeline import IngestReport, ingest
-from bot.runtime.dataversion import bump_data_version
 from bot.runtime.health import PipelineRun, record_pipeline_run
 from bot.runtime.services import Services
 from bot.sentiment.store import score_pending
+from bot.storage.dataversion import bump_data_version
 from bot.translate.step import TranslationPass
 
 log = logging.getLogger(__name__)

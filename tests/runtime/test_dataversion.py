@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Settings
-from bot.runtime.dataversion import DataVersionWatcher, bump_data_version, data_version
+from bot.runtime.dataversion import DataVersionWatcher
 from bot.runtime.services import open_services
 from bot.storage import Database
+from bot.storage.dataversion import bump_data_version, data_version
 
 
 @pytest.fixture

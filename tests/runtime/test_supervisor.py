@@ -16,10 +16,10 @@ import pytest
 
 from bot.cli.status import child_section
 from bot.config import load_settings
-from bot.runtime.dataversion import data_version
 from bot.runtime.health import last_pipeline_run
 from bot.runtime.supervisor import ChildSupervisor, child_environment, child_state
 from bot.storage import Database
+from bot.storage.dataversion import data_version
 from tests.discord.conftest import FeedServer
 from tests.harness import write_feeds_file
 
