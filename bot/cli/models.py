@@ -17,12 +17,15 @@ from bot.sentiment.download import DownloadError, download_model
 def register(sub: Any) -> None:
     parser = sub.add_parser("models", help="sentiment models: download into the local cache")
     actions = parser.add_subparsers(dest="models_action", metavar="ACTION", required=True)
-    actions.add_parser("download", help="fetch SENTIMENT_MODEL (and SENTIMENT_MODEL_NL)")
+    actions.add_parser(
+        "download", help="fetch SENTIMENT_MODEL or SENTIMENT_ENCODER (and SENTIMENT_MODEL_NL)"
+    )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    models = [settings.sentiment_model]
+    # Without SENTIMENT_MODEL the e5 encoder is the model (its head ships in the package).
+    models = [settings.sentiment_model or settings.sentiment_encoder]
     if settings.sentiment_model_nl:
         models.append(settings.sentiment_model_nl)
     for model_id in models:

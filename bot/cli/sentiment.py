@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli import sentiment_train
 from bot.config import Settings
 from bot.guilds.feeds import default_feed_ids
 from bot.i18n import Language, _, fmt_datetime, use_language
@@ -33,7 +34,7 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=handle, sentiment_action=None)
     actions = parser.add_subparsers(
         dest="sentiment_action",
-        metavar="[score|eval]",
+        metavar="[score|eval|finetune|train-head]",
         help="without an action: print the aggregates for --period/--coin",
     )
     score = actions.add_parser("score", help="score stored articles not yet scored")
@@ -52,6 +53,7 @@ def register(sub: Any) -> None:
     )
     ev.add_argument("--id-column", default="id")
     _backend_option(ev)
+    sentiment_train.register_actions(actions)
 
 
 def _backend_option(parser: argparse.ArgumentParser) -> None:
@@ -131,6 +133,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     language: Language = args.lang or settings.default_language
     with use_language(language):
+        if args.sentiment_action in sentiment_train.ACTIONS:
+            return sentiment_train.handle(args, settings)
         if args.sentiment_action == "eval":
             return _eval(args, settings)
         if args.sentiment_action == "score":
