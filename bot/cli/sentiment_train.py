@@ -8,6 +8,7 @@ e5 head (SENTIMENT_HEAD, shipped as bot/data/sentiment/e5_head.npz) and reports 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ def register_actions(actions: Any) -> None:
     th.add_argument("--cache", type=Path, help="embedding cache (.npz) reused across runs")
     th.add_argument("--eval", type=Path, nargs="*", default=[], help="evaluate on these files")
     th.add_argument("--eval-language", default="en", help="language of the --eval files")
-    th.add_argument("--l2", type=float, default=1e-2)
+    th.add_argument("--l2", type=float, default=0.1, help="L2 penalty (0.1: chosen by Dutch CV)")
     th.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: none)")
     th.add_argument("--int8", action="store_true", help="quantise the encoder (to measure it)")
 
@@ -127,6 +128,7 @@ def _train_head(args: argparse.Namespace, settings: Settings) -> int:
     train = build_features(embed(examples), examples)
     meta: dict[str, Any] = head_meta(encoder_id, encoder.hidden_size, [p.name for p in args.data])
     meta["name"] = args.out.stem
+    meta.update(_converted_from(encoder_id))
     if args.folds > 1:
         report = cross_validate(train, k=args.folds, l2=args.l2)
         print(_line(f"{args.folds}-fold CV on {len(examples)} rows", report))
@@ -140,6 +142,15 @@ def _train_head(args: argparse.Namespace, settings: Settings) -> int:
     head.save(args.out)
     print(f"saved {args.out} ({args.out.stat().st_size:,} bytes)")
     return 0
+
+
+def _converted_from(encoder_id: str) -> dict[str, str]:
+    """A folder made by bench/e5_convert.py names the hub model it stands for."""
+    marker = Path(encoder_id) / "CONVERTED_FROM.json"
+    if not marker.is_file():
+        return {}
+    info = json.loads(marker.read_text(encoding="utf-8"))
+    return {"encoder": str(info["original"]), "encoder_source": str(info["source"])}
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
