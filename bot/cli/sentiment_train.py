@@ -39,7 +39,7 @@ def register_actions(actions: Any) -> None:
     th.add_argument("--cache", type=Path, help="embedding cache (.npz) reused across runs")
     th.add_argument("--eval", type=Path, nargs="*", default=[], help="evaluate on these files")
     th.add_argument("--eval-language", default="en", help="language of the --eval files")
-    th.add_argument("--l2", type=float, default=0.1, help="L2 penalty (0.1: chosen by Dutch CV)")
+    th.add_argument("--l2", type=float, default=0.3, help="L2 penalty (0.3: chosen by Dutch CV)")
     th.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: none)")
     th.add_argument("--int8", action="store_true", help="quantise the encoder (to measure it)")
 
