@@ -128,6 +128,10 @@ def _state_dict(header: dict[str, Any], t: dict[str, np.ndarray]) -> dict[str, A
         "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
         "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
     }  # fmt: skip
+    # The hub model carries a BERT pooler the bot never uses (it mean-pools); zeros keep the
+    # folder complete so loading it reports no missing weights.
+    sd["pooler.dense.weight"] = torch.zeros(h, h)
+    sd["pooler.dense.bias"] = torch.zeros(h)
     ff = int(header["ff"])
     for layer in range(int(header["layers"])):
         for short, long in names.items():
@@ -197,7 +201,7 @@ def convert(source: Path, out: Path) -> Path:
         pad_token_id=int(tok["pad"]),
     )
     with torch.device("meta"):
-        model = BertModel(config, add_pooling_layer=False)
+        model = BertModel(config)
     model.load_state_dict(_state_dict(header, tensors), assign=True, strict=True)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
