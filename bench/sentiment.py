@@ -1,6 +1,7 @@
 """Sentiment benchmark: headlines/s and memory for the lexicon, offline and transformers backends.
 
     .venv/bin/python -m bench.sentiment [--runs 3] [--skip-model] [--variant both|int8|fp32]
+    .venv/bin/python -m bench.sentiment --e5 ENCODER_DIR [--e5-head H.npz] [--threads 1]
 
 The trained offline backend (bot/sentiment/offline_model.py) is measured on the shipped
 weights: load time (weights and the word lists it reads), headlines/s and RSS.
@@ -204,6 +205,35 @@ def bench_saved_model(path: Path, variant: str, threads: int) -> None:
     )
 
 
+def bench_e5(encoder: Path, head: Path | None, variant: str, threads: int, runs: int) -> None:
+    """The e5 backend (encoder + shipped head) through the production loader, in this
+    process: load time, RSS (the bot's other modules imported first), headlines/s.
+
+    Needs an encoder folder: `python -m bench.e5_convert DIR` builds one without the hub."""
+    import bot.discord.client  # noqa: F401  # the rest of the bot for a whole-process RSS
+    from bot.sentiment.e5_backend import E5Backend
+
+    base = rss_mb()
+    backend = E5Backend(str(encoder), head_path=head, quantized=variant == "int8", threads=threads)
+    start = time.perf_counter()
+    backend.load()
+    seconds = time.perf_counter() - start
+    loaded = rss_mb()
+    texts, languages = load_headlines()
+    texts, languages = texts[:256], languages[:256]
+    rates = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        backend.score_batch(texts, languages)
+        rates.append(len(texts) / (time.perf_counter() - start))
+    print(
+        f"e5 backend ({variant}, {threads} thread(s)): load {seconds:.1f} s; "
+        f"{statistics.median(rates):.0f} headlines/s (256 headlines, batch 16); RSS "
+        f"{base:.0f} MB before, {loaded:.0f} MB loaded, {rss_mb():.0f} MB after; "
+        f"peak {peak_rss_mb():.0f} MB"
+    )
+
+
 def save_default_architecture(path: Path) -> None:
     from transformers import BertConfig, BertForSequenceClassification
     from transformers.utils import logging as hf_logging
@@ -227,8 +257,16 @@ def main() -> None:
         default="both",
         help="model weights as loaded (fp32) or int8-quantised (SENTIMENT_QUANTIZE, default)",
     )
+    parser.add_argument("--e5", type=Path, help="only the e5 backend, with this encoder folder")
+    parser.add_argument("--e5-head", type=Path, help="head file (default: the shipped one)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.e5:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine: {os.cpu_count()} CPUs, load average {load}")
+        variant = "fp32" if args.variant == "both" else args.variant
+        bench_e5(args.e5, args.e5_head, variant, args.threads, args.runs)
+        return
     if args.variant == "both" and not args.skip_model:
         # One process per variant, so each RSS figure is that of a whole process.
         cmd = [sys.executable, "-m", "bench.sentiment", "--runs", str(args.runs)]

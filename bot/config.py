@@ -93,9 +93,14 @@ class Settings(BaseSettings):
     )
 
     # Sentiment (docs/sentiment.md): auto = the model when it loads, else the trained offline
-    # model; lexicon = the word list alone.
+    # model; offline = that model alone; lexicon = the word list alone.
     sentiment_backend: Literal["auto", "transformers", "offline", "lexicon"] = "auto"
-    sentiment_model: str = "nlptown/bert-base-multilingual-uncased-sentiment"
+    # A text-classification model (hub id or folder); empty = the e5 encoder + the shipped head.
+    sentiment_model: str = ""
+    sentiment_encoder: str = "intfloat/multilingual-e5-small"  # for the head; hub id or folder
+    sentiment_head: Path | None = None  # the head's .npz; default: bot/data/sentiment/e5_head.npz
+    # int8 for the e5 encoder, measured separately from SENTIMENT_QUANTIZE (docs/sentiment.md).
+    sentiment_encoder_quantize: bool = False
     sentiment_model_nl: str | None = None  # optional Dutch-specific model (hub id or path)
     sentiment_batch_size: int = Field(default=16, ge=1, le=256)
     torch_threads: int = Field(default=0, ge=0, le=64)  # 0: CPUs - 1 (1..4)
@@ -151,6 +156,11 @@ class Settings(BaseSettings):
             if any(not 0 <= n < self.shard_count for n in self.shard_ids):
                 raise ValueError(f"SHARD_IDS must lie in 0..{self.shard_count - 1}")
         return self
+
+    @field_validator("sentiment_head", "hf_cache_dir", mode="before")
+    @classmethod
+    def _empty_path(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -20,13 +20,15 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="models_action", metavar="ACTION", required=True)
     actions.add_parser(
         "download",
-        help="fetch SENTIMENT_MODEL (and SENTIMENT_MODEL_NL) and TRANSLATION_MODEL_EN_NL/_NL_EN",
+        help="fetch SENTIMENT_MODEL or SENTIMENT_ENCODER (and SENTIMENT_MODEL_NL) and "
+        "TRANSLATION_MODEL_EN_NL/_NL_EN",
     )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    models = [settings.sentiment_model]
+    # Without SENTIMENT_MODEL the e5 encoder is the model (its head ships in the package).
+    models = [settings.sentiment_model or settings.sentiment_encoder]
     if settings.sentiment_model_nl:
         models.append(settings.sentiment_model_nl)
     if settings.translation_enabled != "off":

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from bot.cli import sentiment_train
 from bot.config import Settings
 from bot.guilds.feeds import default_feed_ids
 from bot.i18n import Language, _, fmt_datetime, use_language
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=handle, sentiment_action=None)
     actions = parser.add_subparsers(
         dest="sentiment_action",
-        metavar="[score|eval|train]",
+        metavar="[score|eval|train|finetune|train-head]",
         help="without an action: print the aggregates for --period/--coin",
     )
     score = actions.add_parser("score", help="score stored articles not yet scored")
@@ -65,6 +66,7 @@ def register(sub: Any) -> None:
     tr.add_argument("--seed", type=int, default=0, help="seed of the cross-validation folds")
     tr.add_argument("--sample", type=int, help="train on this many rows only (a quick check)")
     tr.add_argument("--no-cv", action="store_true", help="skip the 5-fold cross-validation")
+    sentiment_train.register_actions(actions)
 
 
 def _backend_option(parser: argparse.ArgumentParser) -> None:
@@ -164,6 +166,8 @@ def _train(args: argparse.Namespace) -> int:
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     language: Language = args.lang or settings.default_language
     with use_language(language):
+        if args.sentiment_action in sentiment_train.ACTIONS:
+            return sentiment_train.handle(args, settings)
         if args.sentiment_action == "eval":
             return _eval(args, settings)
         if args.sentiment_action == "train":

@@ -72,3 +72,30 @@ def one_star_model(tiny_model_factory: ModelFactory) -> Path:
     """1-5 star labels (like the default model), strongly '1 star' whatever the text."""
     stars = {i: f"{i + 1} star" + ("s" if i else "") for i in range(5)}
     return tiny_model_factory("stars", stars, [4.0, 0.0, 0.0, 0.0, 0.0])
+
+
+def build_tiny_encoder(path: Path) -> Path:
+    """Save a bare 1-layer BERT encoder (no classifier): 16 wide, random weights, no dropout."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    fast = wordpiece_tokenizer(SENTENCES, vocab_size=200, model_max_length=10_000)
+    config = BertConfig(
+        vocab_size=len(fast),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        hidden_dropout_prob=0.0,  # a few fine-tuning steps then fit the texts reliably
+        attention_probs_dropout_prob=0.0,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(path)
+    fast.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_encoder(tmp_path_factory.mktemp("encoder"))
