@@ -28,7 +28,7 @@ from bot.sentiment.head_train import (
     head_meta,
     predict,
 )
-from bot.sentiment.lexicon import LexiconBackend
+from bot.sentiment.offline_model import OfflineBackend
 from bot.sentiment.routing import LanguageRoutes
 from bot.sentiment.transformers_backend import ModelLoadError
 
@@ -180,7 +180,7 @@ def test_auto_falls_back_without_the_encoder(
     settings = load_settings(sentiment_backend="auto", sentiment_encoder=str(tmp_path / "none"))
     with caplog.at_level(logging.WARNING):
         backend = load_backend(settings)
-    assert isinstance(backend, LexiconBackend)
+    assert isinstance(backend, OfflineBackend)  # the trained offline model
     assert "cannot load encoder" in caplog.text
     forced = settings.model_copy(update={"sentiment_backend": "transformers"})
     with pytest.raises(ConfigError, match="models download"):
