@@ -39,6 +39,7 @@ from bot.delivery.live_messages import (
 from bot.delivery.policy import DeliveryReport
 from bot.live.candidates import (
     LiveCandidate,
+    first_unclustered_id,
     matches,
     newest_article_id,
     read_window,
@@ -191,6 +192,8 @@ class LiveRounds(Rounds):
             self._db, now=now, max_age=self.limits.max_age, after_id=after_id
         )
         self._upto = max(self._upto or 0, newest or 0, window.newest_id or 0)
+        if (pending := await first_unclustered_id(self._db)) is not None:
+            self._upto = min(self._upto, pending - 1)
         views: dict[View, list[LiveCandidate]] = {}
         self._waiting = None
         for sub in subs:

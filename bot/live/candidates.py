@@ -234,6 +234,16 @@ async def newest_article_id(db: Database) -> int:
         return int(await conn.scalar(sa.select(sa.func.max(articles.c.id))) or 0)
 
 
+async def first_unclustered_id(db: Database) -> int | None:
+    """The smallest id of an article stored but not yet clustered (the pass clusters it
+    moments later). A scan's watermark stays below it: the article gets its story after a
+    scan saw larger ids, and an incremental scan must still look at it."""
+    query = sa.select(sa.func.min(articles.c.id)).where(articles.c.story_id.is_(None))
+    async with db.connection() as conn:
+        found = await conn.scalar(query)
+    return int(found) if found is not None else None
+
+
 async def backlog_start(
     db: Database,
     *,
