@@ -138,6 +138,7 @@ class LiveRounds(Rounds):
             )
             if full or version != self._seen:
                 after = None if full else min(self._upto or 0, (self._waiting or 1 << 62) - 1)
+                log.debug("live scan after %s (%s)", after, version)
                 await self._scan(now, after, report, jobs)
                 self._seen = version  # only after a scan that worked: a failed one runs again
                 if full:
@@ -186,14 +187,19 @@ class LiveRounds(Rounds):
         if not subs:
             return
         sets = await self._feeds_of({s.guild_id for s in subs})
-        # Read before the window: whatever is stored meanwhile is above it, so read again.
+        # Read before the window: whatever is stored meanwhile is above it, so read again. An
+        # article stored but not clustered (before or after the window's read) keeps the
+        # watermark below it: it gets its story moments later and must be read then.
         newest = await newest_article_id(self._db) if after_id is None else None
+        pending_before = await first_unclustered_id(self._db)
         window = await read_window(
             self._db, now=now, max_age=self.limits.max_age, after_id=after_id
         )
         self._upto = max(self._upto or 0, newest or 0, window.newest_id or 0)
-        if (pending := await first_unclustered_id(self._db)) is not None:
-            self._upto = min(self._upto, pending - 1)
+        pending_after = await first_unclustered_id(self._db)
+        pending = [p for p in (pending_before, pending_after) if p is not None]
+        if pending:
+            self._upto = min(self._upto, min(pending) - 1)
         views: dict[View, list[LiveCandidate]] = {}
         self._waiting = None
         for sub in subs:
@@ -201,6 +207,12 @@ class LiveRounds(Rounds):
             if key not in views:
                 views[key] = [c for c in await window.view(*key) if self._ready(c, now)]
         leads = [c.lead_article_id for group in views.values() for c in group if c.fresh]
+        log.debug(
+            "live scan: %d stories, %d fresh leads, up to %s",
+            len(window.stories),
+            len(leads),
+            self._upto,
+        )
         if not leads:
             return
         for start in range(0, len(subs), self.limits.batch):
