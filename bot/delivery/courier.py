@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 LanguageOf = Callable[[int], Awaitable[Language]]
 Sleep = Callable[[float], Awaitable[Any]]
+# A server's feed set: the ids of the feeds it reads, sorted (the key stories are shared by).
+FeedSet = tuple[int, ...]
+# guild ids -> each one's feed set (bot.guilds.feeds.feed_sets: a few queries per batch).
+FeedsOf = Callable[[Collection[int]], Awaitable[Mapping[int, FeedSet]]]
+# guild id -> the server's translation switch (/language translate).
+TranslateOf = Callable[[int], Awaitable[bool]]
 
 # Tolerated clock difference between processes when searching history for an earlier post.
 _HISTORY_SLACK = timedelta(minutes=5)
@@ -265,3 +271,27 @@ class Rounds:
             lease=self.policy.lease,
             scope=self._where(kind.subscriptions),
         )
+
+
+async def always_translate(_guild_id: int) -> bool:
+    return True  # no switch given: every server translates (the default)
+
+
+class StoryRounds(Rounds):
+    """Rounds that post stories (digests, live news): each server reads its own feed set, in
+    its language, translated unless it switched translation off."""
+
+    def __init__(
+        self,
+        db: Database,
+        courier: Courier,
+        *,
+        language_of: LanguageOf,
+        feeds_of: FeedsOf,
+        scope: Scope | None,
+        clock: Clock,
+        translate_of: TranslateOf | None = None,
+    ) -> None:
+        super().__init__(db, courier, language_of=language_of, scope=scope, clock=clock)
+        self._feeds_of = feeds_of
+        self._translate_of: TranslateOf = translate_of or always_translate

@@ -12,13 +12,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from bot.delivery import ledger
-from bot.delivery.courier import Clock, Courier, Kind, LanguageOf, Rounds
+from bot.delivery.courier import (
+    Clock,
+    Courier,
+    FeedSet,
+    FeedsOf,
+    Kind,
+    LanguageOf,
+    StoryRounds,
+    TranslateOf,
+)
 from bot.delivery.ledger import SENDING, SKIPPED, Claim
 from bot.delivery.messages import DigestMessage
 from bot.delivery.policy import DeliveryReport
@@ -32,13 +41,8 @@ from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
-# A server's feed set: the ids of the feeds it reads, sorted (the key digests are shared by).
-FeedSet = tuple[int, ...]
 # (feed set, language, now, translate) -> digest; translate is the server's switch.
 Composer = Callable[[FeedSet, Language, datetime, bool], Awaitable[Digest]]
-TranslateOf = Callable[[int], Awaitable[bool]]
-# guild ids -> each one's feed set (bot.guilds.feeds.feed_sets: a few queries per batch).
-FeedsOf = Callable[[Collection[int]], Awaitable[Mapping[int, FeedSet]]]
 
 DIGEST = Kind("digest", digest_deliveries, digest_subscriptions, disable)
 _COMPOSE_RETRY = timedelta(minutes=1)
@@ -72,7 +76,7 @@ class _Tick:
         return await self._tasks[key]
 
 
-class DigestRounds(Rounds):
+class DigestRounds(StoryRounds):
     """`run_due`: every digest due now, and those a crash left open."""
 
     def __init__(
@@ -87,13 +91,16 @@ class DigestRounds(Rounds):
         compose: Composer,
         translate_of: TranslateOf | None = None,
     ) -> None:
-        super().__init__(db, courier, language_of=language_of, scope=scope, clock=clock)
+        super().__init__(
+            db,
+            courier,
+            language_of=language_of,
+            feeds_of=feeds_of,
+            scope=scope,
+            clock=clock,
+            translate_of=translate_of,
+        )
         self._compose = compose
-        self._feeds_of = feeds_of
-        self._translate_of = translate_of
-
-    async def _translate(self, guild_id: int) -> bool:
-        return True if self._translate_of is None else await self._translate_of(guild_id)
 
     async def run_due(self, now: datetime | None = None) -> DeliveryReport:
         """Claim and send every digest due at `now`, and finish ones a crash left open.
@@ -154,7 +161,7 @@ class DigestRounds(Rounds):
             message = None
             if now - claim.run_at <= self.policy.grace:  # else only resolve what happened
                 language = await self._language_of(claim.guild_id)
-                translate = await self._translate(claim.guild_id)
+                translate = await self._translate_of(claim.guild_id)
                 composed = await tick.digest(feed_sets[claim.guild_id], language, translate)
                 if composed is None:
                     retry_at = now + _COMPOSE_RETRY

@@ -28,8 +28,17 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.delivery.alert_rounds import AlertRounds
-from bot.delivery.courier import Clock, Courier, LanguageOf, Sleep, utcnow
-from bot.delivery.digests import Composer, DigestRounds, FeedSet, FeedsOf, TranslateOf
+from bot.delivery.courier import (
+    Clock,
+    Courier,
+    FeedSet,
+    FeedsOf,
+    LanguageOf,
+    Sleep,
+    TranslateOf,
+    utcnow,
+)
+from bot.delivery.digests import Composer, DigestRounds
 from bot.delivery.ledger import SENDING
 from bot.delivery.live_rounds import LiveLimits, LiveRounds
 from bot.delivery.messages import AlertEvent

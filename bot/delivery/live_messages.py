@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from bot.compose.live import LiveStory, live_stories
-from bot.delivery.courier import LanguageOf
-from bot.delivery.digests import FeedSet, FeedsOf, TranslateOf
+from bot.delivery.courier import FeedSet, FeedsOf, LanguageOf, TranslateOf
 from bot.delivery.ledger import Claim
 from bot.delivery.messages import LiveMessage
 from bot.i18n import Language

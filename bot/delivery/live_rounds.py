@@ -25,8 +25,7 @@ import sqlalchemy as sa
 
 from bot.config import Settings
 from bot.delivery import ledger
-from bot.delivery.courier import Clock, Courier, Kind, LanguageOf, Rounds
-from bot.delivery.digests import FeedsOf, TranslateOf
+from bot.delivery.courier import Clock, Courier, FeedsOf, Kind, LanguageOf, StoryRounds, TranslateOf
 from bot.delivery.ledger import OPEN_STATES, SENDING, SENT
 from bot.delivery.live_messages import (
     Planned,
@@ -81,11 +80,7 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-async def _always(_guild_id: int) -> bool:
-    return True  # no switch given: every server translates (the default)
-
-
-class LiveRounds(Rounds):
+class LiveRounds(StoryRounds):
     """`deliver_live`: new stories to live channels, once each, within the rate cap."""
 
     def __init__(
@@ -100,9 +95,15 @@ class LiveRounds(Rounds):
         limits: LiveLimits,
         translate_of: TranslateOf | None = None,
     ) -> None:
-        super().__init__(db, courier, language_of=language_of, scope=scope, clock=clock)
-        self._feeds_of = feeds_of
-        self._translate_of: TranslateOf = translate_of or _always
+        super().__init__(
+            db,
+            courier,
+            language_of=language_of,
+            feeds_of=feeds_of,
+            scope=scope,
+            clock=clock,
+            translate_of=translate_of,
+        )
         self.limits = limits
         self._seen: DataVersion | None = None
         self._rescan_at: datetime | None = None  # a capped channel gets room again
