@@ -5,6 +5,7 @@ Every setting is documented in the README table and in `.env.example`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +14,22 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+
+# A User-Agent (HTTP_USER_AGENT, or a feed's own from FEEDS_FILE) goes on the wire as is: one
+# line of printable ASCII, or a newline would start a header (or a request) of its own.
+USER_AGENT_CHARS = 200
+_VISIBLE_ASCII = re.compile(r"[\x20-\x7e]+")
+
+
+def check_user_agent(value: str) -> str:
+    """The value to send; ValueError says why it cannot be one (length, characters)."""
+    if not value or value != value.strip():
+        raise ValueError("user_agent must be non-empty, without leading or trailing spaces")
+    if len(value) > USER_AGENT_CHARS:
+        raise ValueError(f"user_agent is longer than {USER_AGENT_CHARS} characters")
+    if not _VISIBLE_ASCII.fullmatch(value):
+        raise ValueError("user_agent must be printable ASCII: no control characters or newlines")
+    return value
 
 
 class ConfigError(Exception):
@@ -140,6 +157,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    @field_validator("http_user_agent", "market_browser_user_agent")
+    @classmethod
+    def _sendable_user_agent(cls, value: str) -> str:
+        return check_user_agent(value)  # a newline would start a header of its own
 
     @field_validator("shard_ids", mode="before")
     @classmethod

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, check_user_agent
 from bot.news.tables import feed_state, feeds
 from bot.storage import Database
 from bot.text_limits import feed_name
-from bot.utils.http.headers import check_user_agent
 
 FEED_LANGUAGES = ("en", "nl")
 
@@ -63,6 +62,9 @@ DEFAULT_FEEDS: tuple[FeedSpec, ...] = (
 )
 
 
+FEED_KEYS = frozenset({"name", "url", "language", "user_agent", "crypto_only"})
+
+
 def _options(entry: dict[str, object], number: int) -> tuple[str | None, bool]:
     """The optional keys: `user_agent` (one line of printable ASCII) and `crypto_only`."""
     agent = entry.get("user_agent")
@@ -79,9 +81,10 @@ def _options(entry: dict[str, object], number: int) -> tuple[str | None, bool]:
     return agent, crypto_only
 
 
-def parse_feeds_toml(text: str) -> list[FeedSpec]:
-    """`[[feeds]]` tables with name, url, language and optionally user_agent and crypto_only;
-    raises ValueError describing the problem."""
+def parse_feeds_toml(text: str, extra_keys: frozenset[str] = frozenset()) -> list[FeedSpec]:
+    """`[[feeds]]` tables with name, url, language and optionally user_agent and crypto_only
+    (plus `extra_keys`, which the caller reads itself); raises ValueError describing the
+    problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -94,6 +97,12 @@ def parse_feeds_toml(text: str) -> list[FeedSpec]:
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             raise ValueError(f"feed #{number} is not a table")
+        unknown = sorted(set(entry) - FEED_KEYS - extra_keys)
+        if unknown:  # a misspelt option (crypto-only) would otherwise be silently ignored
+            raise ValueError(
+                f"feed #{number} has unknown key {', '.join(unknown)}"
+                f" (known: {', '.join(sorted(FEED_KEYS))})"
+            )
         missing = [k for k in ("name", "url", "language") if not isinstance(entry.get(k), str)]
         if missing:
             raise ValueError(f"feed #{number} lacks {', '.join(missing)}")

@@ -36,6 +36,6 @@ class FileFetcher:
 
 def sample_feeds(directory: Path = SAMPLE_DIR) -> tuple[list[FeedSpec], FileFetcher]:
     text = (directory / "feeds.toml").read_text(encoding="utf-8")
-    specs = parse_feeds_toml(text)
+    specs = parse_feeds_toml(text, extra_keys=frozenset({"file"}))
     files = {f["url"]: directory / f["file"] for f in tomllib.loads(text)["feeds"]}
     return specs, FileFetcher(files)

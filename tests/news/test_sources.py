@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import USER_AGENT_CHARS, ConfigError, Settings, check_user_agent, load_settings
 from bot.news.feeds import DEFAULT_FEEDS, FeedSpec, load_feeds
 from bot.news.fetch import Conditional, FetchStatus, HttpFetcher
 from bot.news.pipeline import ingest
 from bot.runtime.services import Services, open_services
 from bot.utils.http.errors import HeaderRefused
-from bot.utils.http.headers import USER_AGENT_CHARS, check_user_agent
 from tests.news.conftest import FaultServer
 
 NOW = datetime(2025, 12, 13, 8, tzinfo=UTC)
@@ -108,7 +107,12 @@ def test_feeds_file_refuses_a_user_agent_that_is_not_one_line_of_ascii(
 
 @pytest.mark.parametrize(
     ("option", "problem"),
-    [("user_agent = 5", "user_agent must be a string"), ('crypto_only = "yes"', "true or false")],
+    [
+        ("user_agent = 5", "user_agent must be a string"),
+        ('crypto_only = "yes"', "true or false"),
+        # a misspelt option is refused, not silently ignored (the feed would take everything)
+        ("crypto-only = true", "feed #1 has unknown key crypto-only"),
+    ],
 )
 def test_feeds_file_option_types(tmp_path: Path, option: str, problem: str) -> None:
     path = _write(
@@ -117,6 +121,13 @@ def test_feeds_file_option_types(tmp_path: Path, option: str, problem: str) -> N
     )
     with pytest.raises(ConfigError, match=problem):
         load_feeds(load_settings(feeds_file=path))
+
+
+@pytest.mark.parametrize("agent", INJECTIONS[:4])
+@pytest.mark.parametrize("setting", ["http_user_agent", "market_browser_user_agent"])
+def test_the_process_user_agents_are_checked_like_a_feeds(setting: str, agent: str) -> None:
+    with pytest.raises(ConfigError, match=setting.upper()):
+        load_settings(**{setting: agent})
 
 
 def test_the_limit_is_inclusive() -> None:

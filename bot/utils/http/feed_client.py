@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 import httpcore
 import httpx
 
+from bot.config import check_user_agent
 from bot.utils.http.addresses import AddressPolicy
 from bot.utils.http.body import accept_encoding
 from bot.utils.http.errors import HeaderRefused, SchemeRefused, TooManyRedirects
 from bot.utils.http.guard import DEFAULT_LIMITS, GuardedTransport, Resolver
-from bot.utils.http.headers import check_user_agent
 
 if TYPE_CHECKING:
     from bot.config import Settings
