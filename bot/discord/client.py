@@ -130,6 +130,10 @@ class CryptoBot(commands.AutoShardedBot):
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.membership.guild_changed(guild.id)
 
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        if before.preferred_locale != after.preferred_locale:
+            await self.membership.locales_changed([after.id])
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         # Only a real removal: an outage is on_guild_unavailable (bot/discord/membership.py).
         await self.membership.guild_changed(guild.id)

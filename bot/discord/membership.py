@@ -3,6 +3,9 @@
 - `on_guild_remove` (GUILD_DELETE without `unavailable`: kicked, banned, server deleted) and
   `on_guild_join` (GUILD_CREATE without `unavailable`) call `guild_changed`. An outage
   (GUILD_DELETE with `unavailable: true`) is `on_guild_unavailable`, which changes nothing.
+- Each server's Discord locale is recorded too (`record_locales`: on join, on GUILD_UPDATE,
+  and for every available server at start-up), so the pipeline translates into Dutch for a
+  Dutch server that never ran /language.
 - At start-up, `reconcile_when_ready` (a task started in setup_hook, never on_ready, which
   fires again after reconnects) waits for the client to be ready, then compares the guilds
   this process's shards see with the database. Only those shards' guilds are judged (other
@@ -24,6 +27,7 @@ from datetime import UTC, datetime
 import discord
 
 from bot.guilds.membership import mark_present, mark_removed, reconcile
+from bot.guilds.settings import record_locales
 from bot.shards import Shards
 from bot.storage import Database
 
@@ -46,6 +50,17 @@ class GuildMembership:
                 await mark_removed(self._db, guild_id, now=now)
             else:  # joined, or back before this handler ran: present (even if unavailable)
                 await mark_present(self._db, guild_id, now=now)
+                await self.locales_changed([guild_id])
+
+    async def locales_changed(self, guild_ids: list[int]) -> None:
+        """Record the locales of those servers the client has (available) data for."""
+        locales = {}
+        for guild_id in guild_ids:
+            guild = self._client.get_guild(guild_id)
+            if guild is not None and not guild.unavailable:
+                locales[guild_id] = guild.preferred_locale.value
+        if locales:
+            await record_locales(self._db, locales)
 
     def connected_shards(self) -> Shards | None:
         """This process's shards when every one of them is connected, else None."""
@@ -67,6 +82,7 @@ class GuildMembership:
         async with self._lock:
             present = [guild.id for guild in self._client.guilds]  # unavailable ones too
             done = await reconcile(self._db, present, shards.owns, now=datetime.now(UTC))
+            await self.locales_changed(present)
         log.info(
             "guild reconciliation: %d servers present on shards %s; marked removed: %s; back: %s",
             len(present),

@@ -3,6 +3,7 @@ the default) and whether it reads machine translations (stored choice, else on).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -25,6 +26,38 @@ def resolve_language(
     if normalize_language(preferred_locale, "en") == "nl":
         return "nl"
     return default
+
+
+def locale_language(preferred_locale: str | None) -> Language | None:
+    """What a server's Discord locale alone implies (see resolve_language); None: nothing."""
+    return "nl" if normalize_language(preferred_locale, "en") == "nl" else None
+
+
+async def record_locales(db: Database, locales: Mapping[int, str | None]) -> int:
+    """Store what each server's locale implies, for the pipeline's choice of translation
+    directions (bot/translate/readers.py); writes only what changed. Returns rows written."""
+    t = guild_settings.c
+    written = 0
+    ids = sorted(locales)
+    for start in range(0, len(ids), 500):  # bounded IN lists, a short transaction each
+        chunk = ids[start : start + 500]
+        async with db.begin() as conn:
+            rows = await conn.execute(
+                sa.select(t.guild_id, t.locale_language).where(t.guild_id.in_(chunk))
+            )
+            known = {int(r.guild_id): r.locale_language for r in rows}
+            now = datetime.now(UTC)
+            changed = [
+                {"guild_id": g, "locale_language": implied, "updated_at": now}
+                for g in chunk
+                if (implied := locale_language(locales[g])) != known.get(g)
+                and (implied is not None or g in known)  # no row just to say "nothing"
+            ]
+            if changed:
+                stmt = db.upsert(guild_settings, ["guild_id"], ["locale_language", "updated_at"])
+                await conn.execute(stmt, changed)
+                written += len(changed)
+    return written
 
 
 def resolve_translate(stored: bool | None) -> bool:

@@ -1,4 +1,4 @@
-"""Run-time Table objects for migrations m0004_guilds, m0007_guild_limits and m0008."""
+"""Run-time Table objects for migrations m0004_guilds, m0007_guild_limits, m0008 and m0011."""
 
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, String, Table
 
@@ -11,6 +11,8 @@ guild_settings = Table(
     Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
     Column("language", String(8)),
     Column("translate", Boolean),  # m0008; NULL = on (bot/translate/)
+    # m0011: what the server's Discord locale implies ("nl"), until `language` is chosen
+    Column("locale_language", String(8)),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 

@@ -1,11 +1,11 @@
 """Which languages servers read, so a translation direction runs only when someone needs it.
 
-The pipeline cannot see Discord (a server's preferred locale lives there), so it counts what
-the database knows: DEFAULT_LANGUAGE (every server that has not chosen with /language, and
-the CLI) plus each server's stored /language choice, leaving out servers that switched
-translation off (`/language translate off`) and servers the bot was removed from. A server
-with a Dutch locale but no choice reads Dutch while DEFAULT_LANGUAGE=en: it gets
-translations once someone there runs `/language nl` (or set DEFAULT_LANGUAGE=nl).
+The pipeline cannot see Discord, so it counts what the database knows: DEFAULT_LANGUAGE (the
+CLI, and every server that has neither chosen with /language nor a Dutch locale) plus each
+server's stored /language choice, else the language its Discord locale implies (recorded by
+the Discord process on join, on a locale change and at start-up: bot/guilds/settings.py
+`record_locales`), leaving out servers that switched translation off (`/language translate
+off`) and servers the bot was removed from.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ async def languages_read(db: Database, default: Language) -> set[Language]:
     gs = guild_settings.c
     removed = sa.select(guild_removals.c.guild_id).where(guild_removals.c.guild_id == gs.guild_id)
     query = (
-        sa.select(gs.language)
+        sa.select(sa.func.coalesce(gs.language, gs.locale_language))
         .distinct()
         .where(
-            gs.language.is_not(None),
+            sa.func.coalesce(gs.language, gs.locale_language).is_not(None),
             sa.or_(gs.translate.is_(None), gs.translate.is_(True)),
             ~removed.exists(),
         )

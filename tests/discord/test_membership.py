@@ -14,6 +14,7 @@ from bot.guilds.membership import mark_removed, removed_guilds
 from bot.guilds.settings import GuildLanguages
 from bot.runtime.jobs import guild_upkeep, pipeline_pass
 from bot.runtime.services import Services, open_services
+from bot.translate.readers import languages_read
 from tests.discord.conftest import (
     ADMIN,
     EN_CHANNEL,
@@ -162,3 +163,25 @@ async def test_startup_reconciliation_on_this_process_shards(
             finally:
                 await stop_bot(bot, task)
         assert fake.unhandled == []
+
+
+async def test_dutch_locales_reach_the_pipeline_choice_of_translation_directions(
+    running: Running,
+) -> None:
+    """Nobody ran /language: the Dutch server's locale alone makes the pipeline translate into
+    Dutch (it cannot see Discord), a choice wins over the locale, and a Dutch server that
+    joins later counts at once."""
+    db = running.services.db
+    await asyncio.wait_for(running.bot.membership.reconciled.wait(), 5)
+    assert await languages_read(db, "en") == {"en", "nl"}
+
+    await ask(running, NL_GUILD, "language set", {"language": "en"}, ADMIN)
+    assert await languages_read(db, "en") == {"en"}
+
+    joined = Guild(guild_id_for_shard(0, 1, n=9), "Nieuw", owner_id=OWNER.id, preferred_locale="nl")
+    await running.fake.add_guild(joined)
+
+    async def counted() -> bool:
+        return await languages_read(db, "en") == {"en", "nl"}
+
+    await eventually(counted)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from bot.guilds.settings import GuildLanguages, resolve_language
+import sqlalchemy as sa
+
+from bot.guilds.settings import GuildLanguages, record_locales, resolve_language
+from bot.guilds.tables import guild_settings
 from bot.storage import Database
 
 
@@ -55,3 +58,18 @@ async def test_a_burst_from_one_server_costs_one_query(db: Database) -> None:
     fresh._read = counted  # type: ignore[method-assign]
     answers = await asyncio.gather(*(fresh.language_for(42, "en-US") for _ in range(50)))
     assert answers == ["nl"] * 50 and queries == 1
+
+
+async def test_recorded_locales_write_only_what_changed(db: Database) -> None:
+    assert await record_locales(db, {1: "nl", 2: "en-US", 3: "de"}) == 1  # no row for "nothing"
+    assert await record_locales(db, {1: "nl", 2: "en-US"}) == 0
+    async with db.connection() as conn:
+        rows = (await conn.execute(sa.select(guild_settings.c.guild_id))).scalars().all()
+    assert rows == [1]
+    await GuildLanguages(db, "en").set(1, "en")  # a choice keeps the locale beside it
+    assert await record_locales(db, {1: "en-GB"}) == 1  # the server left the Dutch locale
+    async with db.connection() as conn:
+        row = (
+            await conn.execute(sa.select(guild_settings).where(guild_settings.c.guild_id == 1))
+        ).one()
+    assert (row.language, row.locale_language) == ("en", None)
