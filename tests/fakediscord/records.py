@@ -185,8 +185,11 @@ class InteractionHandle:
                 ) from None
             raise
 
-    async def wait_final(self, timeout: float = 5.0) -> SentMessage:
-        """The reply as the user finally sees it: the message, or the deferred one once edited."""
+    async def wait_final(self, timeout: float = 20.0) -> SentMessage:
+        """The reply as the user finally sees it: the message, or the deferred one once edited.
+
+        Discord allows 15 minutes to edit a deferred reply; the generous bound keeps a chart
+        rendered on a busy CI machine from failing a test about what the reply says."""
         await self.wait_response(timeout)
 
         def done() -> SentMessage | None:
