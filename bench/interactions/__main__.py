@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from bench import ROOT
 from bench.interactions.measure import LOG_COUNTS
 from bench.interactions.report import print_run, print_summary
 from bench.interactions.run import one_run
+from bot.discord import eventloop
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -68,6 +68,11 @@ def main() -> None:
         help="score with SENTIMENT_BACKEND=transformers and this model path; `default`: the "
         "default model's shape with random weights",
     )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        help="the bot process's event loop (default: EVENT_LOOP, else uvloop where installed)",
+    )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")
     parser.add_argument("--verbose", action="store_true", help="print the bot's log")
@@ -93,7 +98,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.model == "default":
             args.model = default_model(Path(tmp))
-        code = asyncio.run(main_async(args))
+        # The bot's process: on the loop `python -m bot run` uses (uvloop where installed).
+        code = eventloop.run(main_async(args), args.loop)
     sys.exit(code)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bench._stats import median_of, percentile
 from bench.interactions.measure import LOG_COUNTS, where
 from bench.interactions.run import Result
+from bot.discord import eventloop
 
 
 def ms(value: float) -> str:
@@ -63,6 +64,9 @@ def print_summary(results: list[Result], args: argparse.Namespace) -> None:
     def med(get: Callable[[Result], float]) -> float:
         return median_of(results, get)
 
+    def loop_cpu(r: Result) -> float:
+        return r.cpu.get("event loop", 0.0)
+
     if args.sustained is not None:
         load = f"{args.sustained:g}/s for {args.seconds:g} s"
         target = "p99 < 100 ms"
@@ -89,5 +93,7 @@ def print_summary(results: list[Result], args: argparse.Namespace) -> None:
         f"{sorted(pipeline_end)[len(pipeline_end) // 2]:.0f} MB, "
         f"peak {sorted(pipeline_peak)[len(pipeline_peak) // 2]:.0f} MB "
         f"({'model ' + str(args.model) if args.model else 'lexicon'})\n"
+        f"  event-loop thread CPU during the load {med(loop_cpu):.2f} s "
+        f"({eventloop.loop_factory(args.loop)[0]})\n"
         f"  load average at the end of each run: {'; '.join(_loadavg(r) for r in results)}"
     )
