@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 
 import bench.interactions
+import bot.discord.client
+import bot.discord.tree
 from bench import ROOT
 from bench.interactions.measure import LOG_COUNTS
 from bench.interactions.report import print_run, print_summary
@@ -73,6 +75,16 @@ def main() -> None:
         choices=("auto", "uvloop", "asyncio"),
         help="the bot process's event loop (default: EVENT_LOOP, else uvloop where installed)",
     )
+    parser.add_argument(
+        "--admission",
+        type=int,
+        help="interactions started per loop iteration (bot/discord/tree.py; 0: no gate)",
+    )
+    parser.add_argument(
+        "--gc",
+        help="the bot's collector thresholds after start-up, e.g. 700,10,10 (CPython's); "
+        "default: bot/discord/client.py GC_THRESHOLDS",
+    )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")
     parser.add_argument("--verbose", action="store_true", help="print the bot's log")
@@ -95,6 +107,10 @@ def main() -> None:
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.CRITICAL)
     logging.getLogger().addHandler(LOG_COUNTS)
+    if args.gc:
+        bot.discord.client.GC_THRESHOLDS = tuple(int(v) for v in args.gc.split(","))
+    if args.admission is not None:
+        bot.discord.tree.ADMISSIONS_PER_STEP = args.admission
     with tempfile.TemporaryDirectory() as tmp:
         if args.model == "default":
             args.model = default_model(Path(tmp))

@@ -39,6 +39,8 @@ def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
         )
     busy = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r.cpu.items(), key=lambda i: -i[1]) if v)
     print(f"    CPU seconds of the bot process during the {r.load_s:.2f} s load, by thread: {busy}")
+    print(f"    CPU seconds of the fake Discord process meanwhile: {r.fake_cpu_s:.2f}")
+    print(f"    garbage collections in the bot's process meanwhile: {r.gc}")
     total = sum(r.profile.values()) or 1
     if r.profile:
         print(f"    where the main thread was during the load ({total} samples every ~2 ms):")

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 UNKNOWN_INTERACTION = 10062  # Discord's code for a token used after the response window
 # Interactions (commands and autocompletes) started per event-loop iteration: each runs about
 # 1 ms before its first wait, so a burst holds the loop for ~10 ms at a time, not 200 ms.
+# 0: no gate (bench.interactions --admission 0 compares).
 ADMISSIONS_PER_STEP = 8
 
 
@@ -42,11 +43,13 @@ class LanguageAware(Protocol):
 class BotTree(app_commands.CommandTree[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.admission = AdmissionGate(ADMISSIONS_PER_STEP)  # bot/discord/admission.py
+        per_step = ADMISSIONS_PER_STEP
+        self.admission = AdmissionGate(per_step) if per_step else None  # bot/discord/admission.py
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         # Runs first in every command's and autocomplete's task, before any of its work.
-        await self.admission.enter()
+        if self.admission is not None:
+            await self.admission.enter()
         # The ContextVar set here is what `_()` reads for the rest of this interaction.
         bot: LanguageAware = interaction.client
         # guild_locale is the server's preferred locale, sent with every guild interaction.
