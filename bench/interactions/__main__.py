@@ -82,8 +82,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--gc",
-        help="the bot's collector thresholds after start-up, e.g. 700,10,10 (CPython's); "
-        "default: bot/discord/client.py GC_THRESHOLDS",
+        help="the bot's collector thresholds after start-up, e.g. 20000,20,20 "
+        "(default: bot/discord/client.py GC_THRESHOLDS, else CPython's 700,10,10)",
     )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")
