@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import subprocess
 import sys
@@ -11,10 +10,13 @@ import tempfile
 from pathlib import Path
 
 import bench.interactions
+import bot.discord.client
+import bot.discord.tree
 from bench import ROOT
 from bench.interactions.measure import LOG_COUNTS
 from bench.interactions.report import print_run, print_summary
 from bench.interactions.run import one_run
+from bot.discord import eventloop
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -68,6 +70,21 @@ def main() -> None:
         help="score with SENTIMENT_BACKEND=transformers and this model path; `default`: the "
         "default model's shape with random weights",
     )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        help="the bot process's event loop (default: EVENT_LOOP, else uvloop where installed)",
+    )
+    parser.add_argument(
+        "--admission",
+        type=int,
+        help="interactions started per loop iteration (bot/discord/tree.py; 0: no gate)",
+    )
+    parser.add_argument(
+        "--gc",
+        help="the bot's collector thresholds after start-up, e.g. 20000,20,20 "
+        "(default: bot/discord/client.py GC_THRESHOLDS, else CPython's 700,10,10)",
+    )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")
     parser.add_argument("--verbose", action="store_true", help="print the bot's log")
@@ -90,10 +107,15 @@ def main() -> None:
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.CRITICAL)
     logging.getLogger().addHandler(LOG_COUNTS)
+    if args.gc:
+        bot.discord.client.GC_THRESHOLDS = tuple(int(v) for v in args.gc.split(","))
+    if args.admission is not None:
+        bot.discord.tree.ADMISSIONS_PER_STEP = args.admission
     with tempfile.TemporaryDirectory() as tmp:
         if args.model == "default":
             args.model = default_model(Path(tmp))
-        code = asyncio.run(main_async(args))
+        # The bot's process: on the loop `python -m bot run` uses (uvloop where installed).
+        code = eventloop.run(main_async(args), args.loop)
     sys.exit(code)
 
 

@@ -4,6 +4,7 @@ samples the main thread's stack while the loop lags), and counts of the bot's wa
 from __future__ import annotations
 
 import collections
+import gc
 import logging
 import sys
 import threading
@@ -117,3 +118,36 @@ class LogCounts(logging.Handler):
 
 
 LOG_COUNTS = LogCounts()
+
+
+class GcTimer:
+    """The garbage collector's pauses in this process while on: count per generation, total
+    and longest, in CPU time of the collecting thread (less distorted by a loaded machine
+    than wall time; each pause stalls whichever thread allocated)."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[int] = collections.Counter()
+        self.seconds = 0.0
+        self.longest = 0.0
+        self._began = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.thread_time()
+            return
+        pause = time.thread_time() - self._began
+        self.counts[info["generation"]] += 1
+        self.seconds += pause
+        self.longest = max(self.longest, pause)
+
+    def __enter__(self) -> GcTimer:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def summary(self) -> str:
+        gens = ", ".join(f"gen{g} x{n}" for g, n in sorted(self.counts.items())) or "none"
+        total, longest = self.seconds * 1000, self.longest * 1000
+        return f"{gens}: {total:.0f} ms CPU in all, longest {longest:.0f} ms"

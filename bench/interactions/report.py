@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bench._stats import median_of, percentile
 from bench.interactions.measure import LOG_COUNTS, where
 from bench.interactions.run import Result
+from bot.discord import eventloop
 
 
 def ms(value: float) -> str:
@@ -38,6 +39,8 @@ def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
         )
     busy = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r.cpu.items(), key=lambda i: -i[1]) if v)
     print(f"    CPU seconds of the bot process during the {r.load_s:.2f} s load, by thread: {busy}")
+    print(f"    CPU seconds of the fake Discord process meanwhile: {r.fake_cpu_s:.2f}")
+    print(f"    garbage collections in the bot's process meanwhile: {r.gc}")
     total = sum(r.profile.values()) or 1
     if r.profile:
         print(f"    where the main thread was during the load ({total} samples every ~2 ms):")
@@ -62,6 +65,9 @@ def _loadavg(r: Result) -> str:
 def print_summary(results: list[Result], args: argparse.Namespace) -> None:
     def med(get: Callable[[Result], float]) -> float:
         return median_of(results, get)
+
+    def loop_cpu(r: Result) -> float:
+        return r.cpu.get("event loop", 0.0)
 
     if args.sustained is not None:
         load = f"{args.sustained:g}/s for {args.seconds:g} s"
@@ -89,5 +95,7 @@ def print_summary(results: list[Result], args: argparse.Namespace) -> None:
         f"{sorted(pipeline_end)[len(pipeline_end) // 2]:.0f} MB, "
         f"peak {sorted(pipeline_peak)[len(pipeline_peak) // 2]:.0f} MB "
         f"({'model ' + str(args.model) if args.model else 'lexicon'})\n"
+        f"  event-loop thread CPU during the load {med(loop_cpu):.2f} s "
+        f"({eventloop.loop_factory(args.loop)[0]})\n"
         f"  load average at the end of each run: {'; '.join(_loadavg(r) for r in results)}"
     )

@@ -30,7 +30,7 @@ from bench import ROOT
 from bench._stats import cpu_delta, percentile, rss_mb, thread_cpu
 from bench.feedserver import feed_language
 from bench.interactions.fakeproc import FakeDiscordProcess
-from bench.interactions.measure import Stall, StallWatch
+from bench.interactions.measure import GcTimer, Stall, StallWatch
 from bench.interactions.workload import FeedServers
 from bot.config import Settings, load_settings
 from bot.market.signal import ensure_bundled_history
@@ -67,6 +67,8 @@ class Result:
     stalls: list[Stall]
     profile: collections.Counter[str]
     cpu: dict[str, float]  # CPU seconds during the load, by thread name
+    fake_cpu_s: float = 0.0  # the fake Discord process's CPU seconds during the load
+    gc: str = ""  # the garbage collector's pauses in the bot's process during the load
     bot_rss_mb: float = 0.0  # this (the Discord) process after the passes
     loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # at the end of the run
     quiet: dict[str, float] = field(default_factory=dict)  # alone, before the load: ms
@@ -220,10 +222,11 @@ async def under_load(
     if profiler:
         profiler.enable()
     watch.profiling = args.profile
-    if args.sustained is None:
-        reply = await fake.ask("burst", args.interactions)
-    else:
-        reply = await fake.ask("sustained", args.sustained, args.seconds)
+    with GcTimer() as collections_:
+        if args.sustained is None:
+            reply = await fake.ask("burst", args.interactions)
+        else:
+            reply = await fake.ask("sustained", args.sustained, args.seconds)
     load_over.set()
     load_s = time.perf_counter() - start
     watch.profiling = False
@@ -259,4 +262,6 @@ async def under_load(
         stalls=sorted(watch.stalls, key=lambda s: -s.seconds),
         profile=watch.profile,
         cpu=cpu,
+        fake_cpu_s=reply.get("cpu_s", 0.0),
+        gc=collections_.summary(),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
 from bot.config import Settings
@@ -16,7 +15,9 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()  # exits 2 with a one-line message when missing
-    from bot.discord.launcher import run_bot  # discord.py is imported only for this command
+    # discord.py is imported only for this command
+    from bot.discord.eventloop import run
+    from bot.discord.launcher import run_bot
 
-    asyncio.run(run_bot(settings, token))
+    run(run_bot(settings, token))  # on uvloop where installed
     return 0

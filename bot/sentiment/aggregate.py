@@ -1,7 +1,8 @@
 """Sentiment over a period, optionally for one coin: mean score, label counts, the change.
 
-`summarize` is pure (scores in, numbers out, `now` given); `sentiment_summary` loads the
-latest score of each article published in the current and the previous period and calls it.
+`summarize` is pure (scores in, numbers out, `now` given); `sentiment_summary` computes the
+same from the database, which sums the latest score of each article published in the current
+and the previous period (SQL window and aggregate functions, on SQLite and PostgreSQL).
 `feed_ids` limits the articles to those feeds (a server's feed set); None reads every feed.
 """
 
@@ -95,27 +96,36 @@ def summarize(
     )
 
 
-async def load_scored(
-    db: Database,
+def _ranked_scores(
     *,
     since: datetime,
     until: datetime,
-    coin: str | None = None,
-    prefer: tuple[str, str] | None = None,
-    feed_ids: Collection[int] | None = None,
-) -> list[ScoredArticle]:
-    """One score per article published in (since, until]: `prefer`'s if any, else the latest."""
+    coin: str | None,
+    prefer: tuple[str, str] | None,
+    feed_ids: Collection[int] | None,
+) -> sa.Subquery:
+    """Every score of the articles published in (since, until], `rank` 1 for the one to use:
+    `prefer`'s if the article has one, else the latest."""
+    score = article_sentiment.c
+    preferred: sa.ColumnElement[int] = (
+        sa.case((sa.and_(score.backend == prefer[0], score.model == prefer[1]), 1), else_=0)
+        if prefer
+        else sa.literal(0)
+    )
+    rank = sa.func.row_number().over(
+        partition_by=score.article_id, order_by=(preferred.desc(), score.scored_at.desc())
+    )
     query = (
         sa.select(
             articles.c.id,
             articles.c.published_at,
-            article_sentiment.c.label,
-            article_sentiment.c.score,
-            article_sentiment.c.backend,
-            article_sentiment.c.model,
-            article_sentiment.c.scored_at,
+            score.label,
+            score.score,
+            score.backend,
+            score.model,
+            rank.label("rank"),
         )
-        .join(article_sentiment, article_sentiment.c.article_id == articles.c.id)
+        .join(article_sentiment, score.article_id == articles.c.id)
         .where(articles.c.published_at > since, articles.c.published_at <= until)
     )
     if coin:
@@ -127,17 +137,27 @@ async def load_scored(
         )
     if feed_ids is not None:
         query = query.where(articles.c.feed_id.in_(list(feed_ids)))
-    best: dict[int, tuple[tuple[bool, datetime], ScoredArticle]] = {}
+    return query.subquery("ranked")
+
+
+async def load_scored(
+    db: Database,
+    *,
+    since: datetime,
+    until: datetime,
+    coin: str | None = None,
+    prefer: tuple[str, str] | None = None,
+    feed_ids: Collection[int] | None = None,
+) -> list[ScoredArticle]:
+    """One score per article published in (since, until]: `prefer`'s if any, else the latest."""
+    ranked = _ranked_scores(since=since, until=until, coin=coin, prefer=prefer, feed_ids=feed_ids)
+    query = sa.select(ranked).where(ranked.c.rank == 1)
     async with db.connection() as conn:
-        for row in await conn.execute(query):
-            rank = ((row.backend, row.model) == prefer, row.scored_at)
-            held = best.get(row.id)
-            if held is None or rank > held[0]:
-                item = ScoredArticle(
-                    row.id, row.published_at, row.label, float(row.score), row.backend, row.model
-                )
-                best[row.id] = (rank, item)
-    return [item for _, item in best.values()]
+        rows = await conn.execute(query)
+    return [
+        ScoredArticle(row.id, row.published_at, row.label, float(row.score), row.backend, row.model)
+        for row in rows
+    ]
 
 
 async def sentiment_summary(
@@ -149,12 +169,60 @@ async def sentiment_summary(
     prefer: tuple[str, str] | None = None,
     feed_ids: Collection[int] | None = None,
 ) -> SentimentSummary:
+    """`summarize` of `load_scored`, summed in the database: a few rows per call, whatever the
+    number of articles in the window (a 30-day /sentiment read them all into Python)."""
     now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     length = period_length(period)
-    scored = await load_scored(
-        db, since=now - 2 * length, until=now, coin=coin, prefer=prefer, feed_ids=feed_ids
+    start, previous_start = now - length, now - 2 * length
+    ranked = _ranked_scores(
+        since=previous_start, until=now, coin=coin, prefer=prefer, feed_ids=feed_ids
     )
-    return summarize(scored, period=period, now=now, coin=coin.upper() if coin else None)
+    current = sa.case((ranked.c.published_at > start, 1), else_=0).label("current")
+    query = (
+        sa.select(
+            current,
+            ranked.c.label,
+            ranked.c.backend,
+            ranked.c.model,
+            sa.func.count().label("n"),
+            sa.func.sum(ranked.c.score).label("total"),
+        )
+        .where(ranked.c.rank == 1)
+        .group_by(current, ranked.c.label, ranked.c.backend, ranked.c.model)
+    )
+    totals: dict[bool, _Totals] = {True: _Totals(), False: _Totals()}
+    sources: Counter[tuple[str, str]] = Counter()
+    async with db.connection() as conn:
+        for row in await conn.execute(query):
+            totals[bool(row.current)].add(row.label, int(row.n), float(row.total))
+            if row.current:
+                sources[(row.backend, row.model)] += int(row.n)
+    return SentimentSummary(
+        period=period,
+        coin=coin.upper() if coin else None,
+        current=totals[True].stats(start, now),
+        previous=totals[False].stats(previous_start, start),
+        sources=dict(sources),
+    )
+
+
+@dataclass
+class _Totals:
+    articles: int = 0
+    total: float = 0.0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, label: str, n: int, total: float) -> None:
+        self.articles += n
+        self.total += total
+        self.counts[label] += n
+
+    def stats(self, start: datetime, end: datetime) -> PeriodStats:
+        mean = self.total / self.articles if self.articles else None
+        counts: dict[Label, int] = {label: self.counts[label] for label in LABELS}
+        return PeriodStats(start, end, self.articles, mean, counts)
 
 
 async def latest_scored_at(

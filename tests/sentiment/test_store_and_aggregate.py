@@ -204,3 +204,61 @@ def test_article_text_joins_title_and_summary() -> None:
     assert article_text("Bitcoin up", "It rose 5%.") == "Bitcoin up. It rose 5%."
     assert article_text("Bitcoin up", "Bitcoin up today") == "Bitcoin up today"
     assert len(article_text("t", "x" * 5000)) < 400
+
+
+async def test_the_summary_summed_in_sql_equals_summarize_of_the_loaded_scores(
+    db: Database,
+) -> None:
+    hours = [0.5, 2, 23.9, 24, 30, 47.9, 48, 60]  # 24 h: exactly one period ago is "previous"
+    ids = await add_articles(
+        db,
+        [
+            (f"t{n}", "en", NOW - timedelta(hours=h), ["BTC"] if n % 2 else ["ETH"])
+            for n, h in enumerate(hours)
+        ],
+    )
+    await score_pending(db, LexiconBackend())
+    # A second model scores some articles, differently: the summary must count each once.
+    await score_pending(db, FixedBackend("bearish", -0.7, name="transformers"), limit=3)
+    await score_pending(db, FixedBackend("bullish", 0.9, name="other", model="v2"), limit=5)
+    for prefer in (None, ("transformers", "v1"), ("lexicon", LexiconBackend().model)):
+        for coin in (None, "btc"):
+            for feed_ids in (None, [await feed_of(db, ids[0])], []):
+                scores = await load_scored(
+                    db,
+                    since=NOW - timedelta(hours=48),
+                    until=NOW,
+                    coin=coin,
+                    prefer=prefer,
+                    feed_ids=feed_ids,
+                )
+                assert len({s.article_id for s in scores}) == len(scores)
+                expected = summarize(
+                    scores, period="24h", now=NOW, coin=coin.upper() if coin else None
+                )
+                got = await sentiment_summary(
+                    db, period="24h", coin=coin, now=NOW, prefer=prefer, feed_ids=feed_ids
+                )
+                for mine, theirs in (
+                    (got.current, expected.current),
+                    (got.previous, expected.previous),
+                ):
+                    assert (mine.start, mine.end) == (theirs.start, theirs.end)
+                    assert mine.articles == theirs.articles
+                    assert mine.counts == theirs.counts
+                    assert mine.mean_score == pytest.approx(theirs.mean_score)
+                assert got.sources == expected.sources
+                assert got.coin == expected.coin
+
+
+async def test_load_scored_prefers_the_given_model_else_the_latest(db: Database) -> None:
+    [article] = await add_articles(db, [("Bitcoin surges", "en", NOW - timedelta(hours=1), [])])
+    await score_pending(db, LexiconBackend())
+    await score_pending(db, FixedBackend("bearish", -0.5))  # scored later: the latest
+    window = {"since": NOW - timedelta(days=1), "until": NOW}
+    [latest] = await load_scored(db, **window)
+    assert (latest.article_id, latest.backend) == (article, "fixed")
+    [preferred] = await load_scored(db, **window, prefer=("lexicon", LexiconBackend().model))
+    assert preferred.backend == "lexicon"
+    [missing] = await load_scored(db, **window, prefer=("absent", "x"))
+    assert missing.backend == "fixed"
