@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.sentiment.compact import half_embeddings, trim_heap
 from bot.sentiment.labels import LabelScheme, scheme_for
 from bot.sentiment.types import Sentiment
 
@@ -77,8 +78,10 @@ def load_model(
     *,
     local_only: bool = True,
     quantized: bool = False,
+    fp16_embeddings: bool = True,
 ) -> _Loaded:
-    """Load tokenizer, model and label scheme; raises ModelLoadError with a short reason."""
+    """Load tokenizer, model and label scheme; raises ModelLoadError with a short reason.
+    The word-embedding table is kept in fp16 (bot/sentiment/compact.py)."""
     try:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -94,6 +97,8 @@ def load_model(
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load model {model_id!r}: {reason}") from exc
     model.eval()
+    if fp16_embeddings:
+        half_embeddings(model)
     if quantized:
         model = quantize(model)
     try:
@@ -174,6 +179,7 @@ class TransformersBackend:
                 ):
                     label, score, confidence = loaded.scheme.apply(probs)
                     results[i] = Sentiment(label, score, confidence, self.name, model_id)
+        trim_heap()  # the batch's freed activations back to the system, not kept by malloc
         return [r for r in results if r is not None]
 
     @staticmethod
