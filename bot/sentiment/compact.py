@@ -40,17 +40,41 @@ def _libc() -> Any:
 _LIBC = _libc()
 
 
+def _file_mappings() -> list[tuple[int, int]]:
+    """This process's memory-mapped files: (start, end) address ranges."""
+    spans = []
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.split(maxsplit=5)
+                if len(fields) == 6 and fields[5].startswith("/"):
+                    low, high = fields[0].split("-")
+                    spans.append((int(low, 16), int(high, 16)))
+    except OSError:
+        return []
+    return spans
+
+
 def release_pages(address: int, length: int) -> None:
-    """Let the kernel take back the whole pages of [address, address+length): for a
-    memory-mapped weights file they then leave this process's RSS and are read again from
-    the file if ever touched. Best effort: elsewhere it does nothing."""
+    """Let the kernel take back the whole pages of [address, address+length) when they lie
+    in a memory-mapped file (the weights): they leave this process's RSS and are read again
+    from the file if ever touched. Anything else (heap) is left alone. Linux only."""
     if _LIBC is None or length <= 0:
         return
     page = mmap.PAGESIZE
     start = -(-address // page) * page
     end = (address + length) // page * page
-    if end > start:
+    if end > start and any(low <= start and end <= high for low, high in _file_mappings()):
         _LIBC.madvise(start, end - start, _MADV_PAGEOUT)  # EINVAL on old kernels: no harm
+
+
+def weight_spans(modules: list[Any]) -> list[tuple[int, int]]:
+    """(address, bytes) of these modules' weights, to release once they are replaced."""
+    return [
+        (p.data_ptr(), p.numel() * p.element_size())
+        for module in modules
+        for p in module.parameters(recurse=False)
+    ]
 
 
 def trim_heap() -> None:

@@ -107,3 +107,20 @@ def test_released_pages_of_a_mapped_weights_file_read_back_the_same(tiny_encoder
     assert all(torch.equal(w, b) for w, b in zip(weights, before, strict=True))
     compact.trim_heap()  # returns freed heap; must not disturb live objects either
     assert all(torch.equal(w, b) for w, b in zip(weights, before, strict=True))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/proc/self/maps is Linux-only")
+def test_only_pages_of_a_mapped_file_are_released(tiny_encoder: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(tiny_encoder), local_files_only=True)
+    mapped = model.get_input_embeddings().weight
+    heap = torch.zeros(1 << 20)
+    spans = compact._file_mappings()
+
+    def in_a_file(t: torch.Tensor) -> bool:
+        return any(low <= t.data_ptr() < high for low, high in spans)
+
+    assert in_a_file(mapped)  # safetensors are memory-mapped, not copied
+    assert not in_a_file(heap)
