@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.sentiment.compact import half_embeddings, trim_heap
+from bot.sentiment.compact import half_embeddings, length_batches, trim_heap
 from bot.sentiment.e5_head import Head, HeadError, label_of, load_head
 from bot.sentiment.transformers_backend import (
     MAX_LENGTH_CAP,
@@ -47,8 +47,7 @@ class Encoder:
         out = np.zeros((len(texts), self.hidden_size), dtype=np.float32)
         # Similar lengths share a batch, so little compute goes into padding.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for chunk in length_batches(order, texts, batch_size):
             enc = self.tokenizer(
                 [texts[i] for i in chunk],
                 padding=True,

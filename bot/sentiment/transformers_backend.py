@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.sentiment.compact import half_embeddings, release_pages, trim_heap, weight_spans
+from bot.sentiment.compact import (
+    half_embeddings,
+    length_batches,
+    release_pages,
+    trim_heap,
+    weight_spans,
+)
 from bot.sentiment.labels import LabelScheme, scheme_for
 from bot.sentiment.types import Sentiment
 
@@ -178,8 +184,7 @@ class TransformersBackend:
             loaded = self._get(model_id)
             # Similar lengths share a batch, so little compute goes into padding.
             indices.sort(key=lambda i: len(texts[i]))
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start : start + self.batch_size]
+            for chunk in length_batches(indices, texts, self.batch_size):
                 for i, probs in zip(
                     chunk, self._infer(loaded, [texts[i] for i in chunk]), strict=True
                 ):

@@ -124,3 +124,25 @@ def test_only_pages_of_a_mapped_file_are_released(tiny_encoder: Path) -> None:
 
     assert in_a_file(mapped)  # safetensors are memory-mapped, not copied
     assert not in_a_file(heap)
+
+
+def test_long_texts_go_in_smaller_batches_and_none_is_lost() -> None:
+    texts = ["x" * n for n in [10] * 20 + [900] * 9 + [3000, 5000]]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    batches = compact.length_batches(order, texts, 8)
+    assert [i for batch in batches for i in batch] == order  # each once, in order
+    assert [len(b) for b in batches[:2]] == [8, 8]  # short texts: full batches
+    for batch in batches:
+        assert 1 <= len(batch) <= 8
+        padded = len(batch) * max(len(texts[i]) for i in batch)
+        assert padded <= 8 * compact.ROW_CHARS or len(batch) == 1
+    assert batches[-1] == [order[-1]]  # the longest alone
+    assert compact.length_batches([], [], 8) == []
+
+
+def test_bounded_batches_give_the_embeddings_of_one_by_one(tiny_encoder: Path) -> None:
+    encoder = load_encoder(str(tiny_encoder))
+    texts = [*TEXTS, ("bitcoin koers stijgt " * 30).strip()]
+    together = encoder.embed(texts, batch_size=16)
+    alone = np.vstack([encoder.embed([t], batch_size=1) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
