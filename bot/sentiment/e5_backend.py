@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.sentiment.compact import half_embeddings, length_batches, trim_heap
 from bot.sentiment.e5_head import Head, HeadError, label_of, load_head
 from bot.sentiment.transformers_backend import (
     MAX_LENGTH_CAP,
@@ -46,8 +47,7 @@ class Encoder:
         out = np.zeros((len(texts), self.hidden_size), dtype=np.float32)
         # Similar lengths share a batch, so little compute goes into padding.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for chunk in length_batches(order, texts, batch_size):
             enc = self.tokenizer(
                 [texts[i] for i in chunk],
                 padding=True,
@@ -71,8 +71,12 @@ def load_encoder(
     *,
     local_only: bool = True,
     quantized: bool = False,
+    fp16_embeddings: bool = True,
 ) -> Encoder:
-    """Tokenizer and bare encoder; raises ModelLoadError with a short reason."""
+    """Tokenizer and bare encoder; raises ModelLoadError with a short reason.
+
+    The word-embedding table is kept in fp16 (bot/sentiment/compact.py: half the encoder's
+    memory for multilingual-e5-small, embeddings within cosine 0.9999 of fp32)."""
     try:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -87,6 +91,8 @@ def load_encoder(
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load encoder {model_id!r}: {reason}") from exc
     model.eval()
+    if fp16_embeddings:
+        half_embeddings(model)
     if quantized:
         model = quantize(model)
     hidden = getattr(model.config, "hidden_size", None)
@@ -111,8 +117,10 @@ class E5Backend:
         threads: int = 0,
         cache_dir: Path | None = None,
         quantized: bool = False,
+        fp16_embeddings: bool = True,
     ) -> None:
         self.encoder_id = encoder_id
+        self.fp16_embeddings = fp16_embeddings
         self.head_path = head_path
         self.batch_size = batch_size
         self.threads = threads
@@ -141,7 +149,12 @@ class E5Backend:
                 except HeadError as exc:
                     raise ModelLoadError(str(exc)) from exc
                 configure_torch(self.threads)
-                encoder = load_encoder(self.encoder_id, self.cache_dir, quantized=self.quantized)
+                encoder = load_encoder(
+                    self.encoder_id,
+                    self.cache_dir,
+                    quantized=self.quantized,
+                    fp16_embeddings=self.fp16_embeddings,
+                )
                 try:
                     head.validate(encoder.hidden_size)
                 except HeadError as exc:
@@ -166,4 +179,5 @@ class E5Backend:
             for i, row in zip(todo, probs, strict=True):
                 label, score, confidence = label_of(row)
                 results[i] = Sentiment(label, score, confidence, self.name, self.model)
+            trim_heap()  # the batch's freed activations back to the system, not kept by malloc
         return [r for r in results if r is not None]

@@ -193,3 +193,12 @@ def test_status_names_the_child_state_in_both_languages() -> None:
     with use_language("nl"):
         lines = child_section(running)
         assert "draait (pid 4242)" in lines[0] and "2 keer herstart" in lines[1]
+
+
+def test_the_child_bounds_malloc_arenas_unless_the_operator_set_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert child_environment()["MALLOC_ARENA_MAX"] == "2"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert child_environment()["MALLOC_ARENA_MAX"] == "4"

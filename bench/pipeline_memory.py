@@ -1,0 +1,232 @@
+"""The pipeline process's memory with the default sentiment model (e5 encoder + the head).
+
+    .venv/bin/python -m bench.pipeline_memory [--texts 2000] [--batch-size 16] [--threads 1]
+        [--variant both|fp16|fp32] [--encoder DIR]
+
+Each variant runs in a process of its own, which imports what `python -m bot pipeline`
+imports, loads the e5 backend through the production loader (E5Backend: AutoTokenizer,
+AutoModel, the shipped head) and scores article-like texts (a headline and a 300-character
+summary, as bot/sentiment/store.py builds them) in the pipeline's batches. It prints RSS
+(private RssAnon + file-backed RssFile) at each step and the peak (VmHWM).
+
+Without --encoder, the model is multilingual-e5-small's shape with random weights (BertModel,
+250,037 x 384 embeddings, 12 layers; speed and memory do not depend on the values) and a
+Unigram tokenizer of the same size (250,002 random pieces about as long as the real ones:
+the tokenizer's memory grows with its pieces). `--encoder DIR`: a real folder instead, e.g.
+one written by `python -m bench.e5_convert DIR`. `fp32` is the table as loaded (before
+bot/sentiment/compact.py), `fp16` what the bot does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import ROOT
+from bench.sentiment import load_headlines
+
+E5_SMALL = {
+    "vocab_size": 250_037,
+    "hidden_size": 384,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 1536,
+    "max_position_embeddings": 512,
+    "type_vocab_size": 2,
+    "pad_token_id": 1,
+}
+PIECES = 250_002  # the real tokenizer's: ids above it are unused rows of the table
+SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
+# Latin, accented Latin, Cyrillic, Greek, CJK: about 10 UTF-8 bytes per piece, as the real
+# vocabulary (5.5 characters, 10.3 bytes on average).
+_ALPHABETS = [
+    "abcdefghijklmnopqrstuvwxyz",
+    "àáâäçèéêëíïñóöúüß",
+    "абвгдежзийклмнопрстуфхцчшщыэюя",
+    "αβγδεζηθικλμνξοπρστυφχψω",
+    "".join(chr(c) for c in range(0x4E00, 0x4E00 + 3000, 7)),
+]
+
+
+def article_texts(n: int) -> tuple[list[str], list[str]]:
+    """A headline plus the next headlines as its 'summary', cut at 300 characters."""
+    heads, languages = load_headlines()
+    texts = [
+        f"{heads[i % len(heads)]}. "
+        + " ".join(heads[(i + k) % len(heads)] for k in range(1, 5))[:300]
+        for i in range(n)
+    ]
+    return texts, [languages[i % len(languages)] for i in range(n)]
+
+
+def random_pieces(count: int, seed: int = 0) -> list[str]:
+    """`count` distinct pieces shaped like the real vocabulary's: 5.5 characters and 10.3
+    UTF-8 bytes on average, sharing prefixes about as much (750,000 distinct byte prefixes
+    against the real 783,000; the tokenizer's trie has one node per prefix). Three in ten
+    extend an earlier piece by a character, the rest are new: 1-6 characters of one script,
+    most after the word-start mark."""
+    rng = random.Random(seed)
+    pieces: dict[str, None] = {}
+    made: list[tuple[str, str]] = []
+    while len(pieces) < count:
+        if made and rng.random() < 0.3:
+            base, alphabet = made[rng.randrange(len(made))]
+            if len(base) >= 16:
+                continue
+            piece = base + rng.choice(alphabet)
+        else:
+            alphabet = rng.choices(_ALPHABETS, weights=[50, 10, 15, 5, 20])[0]
+            body = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+            piece = ("\u2581" if rng.random() < 0.62 else "") + body
+        if piece not in pieces:
+            pieces[piece] = None
+            made.append((piece, alphabet))
+    return list(pieces)
+
+
+def unigram_tokenizer(texts: list[str]) -> object:
+    """A Unigram tokenizer with PIECES pieces: every character and word of the texts, the
+    rest random pieces shaped like the real vocabulary's."""
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers
+    from tokenizers.models import Unigram
+    from transformers import PreTrainedTokenizerFast
+
+    pieces: dict[str, None] = dict.fromkeys(SPECIALS)
+    for text in texts:
+        for word in text.split():
+            pieces.setdefault("\u2581" + word)
+            pieces.update(dict.fromkeys(word))
+    pieces.update(dict.fromkeys(random_pieces(PIECES)))
+    vocab = [(p, 0.0 if p in SPECIALS else -1.0 - i / 1e4) for i, p in enumerate(pieces)]
+    vocab = vocab[:PIECES]
+    # The texts' pieces at random ids, as in the real vocabulary: the rows they read are
+    # spread over the whole table (which decides how much of a mapped fp32 table is touched).
+    rest = vocab[len(SPECIALS) :]
+    random.Random(1).shuffle(rest)
+    vocab[len(SPECIALS) :] = rest
+    tok = Tokenizer(Unigram(vocab, unk_id=3, byte_fallback=False))  # type: ignore[arg-type]
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        cls_token="<s>",
+        sep_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        model_max_length=512,
+    )
+    return fast
+
+
+def save_random_e5(path: Path) -> None:
+    import torch
+    from transformers import BertConfig, BertModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    torch.manual_seed(0)
+    BertModel(BertConfig(**E5_SMALL)).save_pretrained(path)
+    texts, _ = article_texts(2000)
+    unigram_tokenizer(texts).save_pretrained(path)  # type: ignore[attr-defined]
+
+
+def _memory() -> dict[str, float]:
+    values = {}
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values
+
+
+def _line(step: str) -> None:
+    m = _memory()
+    print(
+        f"  {step:<34} RSS {m['VmRSS']:5.0f} MB (private {m['RssAnon']:4.0f}, "
+        f"file {m['RssFile']:4.0f}); peak {m['VmHWM']:5.0f} MB",
+        flush=True,
+    )
+
+
+def measure(encoder: Path, variant: str, n: int, batch_size: int, threads: int) -> None:
+    """One process: what the pipeline process holds, step by step."""
+    _line("python")
+    import bot.cli.pipeline  # what `python -m bot pipeline` imports
+    import bot.runtime.jobs  # noqa: F401
+
+    _line("the pipeline's modules")
+    import torch  # noqa: F401
+    import transformers  # noqa: F401
+
+    _line("+ torch, transformers")
+    from bot.sentiment.e5_backend import E5Backend
+
+    backend = E5Backend(
+        str(encoder), batch_size=batch_size, threads=threads, fp16_embeddings=variant == "fp16"
+    )
+    start = time.perf_counter()
+    backend.load()
+    seconds = time.perf_counter() - start
+    _line(f"loaded ({seconds:.1f} s)")
+    texts, languages = article_texts(n)
+    cpu = time.process_time()
+    for i in range(0, n, batch_size):
+        backend.score_batch(texts[i : i + batch_size], languages[i : i + batch_size])
+        if i == 0:
+            _line(f"after the first {batch_size} texts")
+    cpu = time.process_time() - cpu
+    _line(f"after {n:,} texts ({n / cpu:.0f}/CPU-s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--texts", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=16, help="SENTIMENT_BATCH_SIZE")
+    parser.add_argument("--threads", type=int, default=1, help="TORCH_THREADS")
+    parser.add_argument("--variant", choices=["both", "fp16", "fp32"], default="both")
+    parser.add_argument("--encoder", type=Path, help="a real encoder folder (default: random)")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # (internal) one run
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.measure:
+        measure(args.measure, args.variant, args.texts, args.batch_size, args.threads)
+        return
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load}")
+    with tempfile.TemporaryDirectory() as tmp:
+        encoder = args.encoder
+        if encoder is None:
+            encoder = Path(tmp) / "random-e5-small"
+            print(f"saving multilingual-e5-small's shape with random weights to {encoder}")
+            code = (
+                "import sys, pathlib, bench.pipeline_memory as b; "
+                "b.save_random_e5(pathlib.Path(sys.argv[1]))"
+            )
+            subprocess.run([sys.executable, "-c", code, str(encoder)], cwd=ROOT, check=True)
+        variants = ["fp32", "fp16"] if args.variant == "both" else [args.variant]
+        for variant in variants:
+            print(f"{variant} table, batches of {args.batch_size}, {args.threads} thread(s):")
+            subprocess.run(
+                [
+                    sys.executable, "-m", "bench.pipeline_memory", "--measure", str(encoder),
+                    "--variant", variant, "--texts", str(args.texts),
+                    "--batch-size", str(args.batch_size), "--threads", str(args.threads),
+                ],
+                cwd=ROOT,
+                check=True,
+                env={**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")},
+            )  # fmt: skip
+    print(f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
