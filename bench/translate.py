@@ -1,11 +1,15 @@
 """Translation benchmark: time for 50 new stories, and the pipeline process's peak memory.
 
-    .venv/bin/python -m bench.translate [--stories 50] [--skip-speed] [--skip-memory]
+    .venv/bin/python -m bench.translate [--engine ctranslate2|torch] [--stories 50]
+        [--skip-speed] [--skip-memory] [--sentiment-encoder DIR]
 
 The models are random weights in the shape of the defaults (Helsinki-NLP/opus-mt-en-nl and
 -nl-en, Marian base: d_model 512, 6+6 layers, 8 heads, FFN 2048, swish, shared vocabulary
-67,028, 512 positions), saved to a temporary folder and loaded through the production path
-(MarianTranslator: AutoTokenizer + AutoModelForSeq2SeqLM, int8, one thread). Speed does not
+67,028, 512 positions), saved to a temporary folder as transformers checkpoints and loaded
+through the production path of the chosen engine (default: the production default,
+TRANSLATION_ENGINE=auto): `ctranslate2` = Ct2Translator (the checkpoint converted to int8
+first, as `models download` does, then CTranslate2 int8 on one thread), `torch` =
+MarianTranslator (AutoModelForSeq2SeqLM, dynamic int8, one torch thread). Speed does not
 depend on weight values, only on how many tokens come out: random weights would stop at
 random, so the end-of-sentence token is suppressed and every segment runs to a fixed length:
 the cap the bot sets (1.5 x input + 10 tokens, what a looping model costs) and 1.2 x input
@@ -15,8 +19,11 @@ into more tokens than the real 32k vocabularies, bpe into fewer; the two bracket
 the stories are the English ones of those feeds with a summary (title + summary, through the
 bot's cleaning).
 
-Memory runs in fresh processes: the sentiment model (default shape: BERT-base multilingual,
-105,879 vocabulary, int8) plus both translation models, or plus one, each used once.
+Memory runs in fresh processes: the sentiment model in its default shape (the e5 backend:
+multilingual-e5-small's BertModel, 12 layers, 384 wide, 250,037 vocabulary, random weights,
+fp32 as SENTIMENT_ENCODER_QUANTIZE=false, with the shipped head; or a real encoder folder
+with --sentiment-encoder, e.g. one made by bench/e5_convert.py) plus both translation models,
+or plus one, each used once greedy and then with beam 4.
 Figures: wall and process-CPU seconds (on a shared machine CPU time is the fairer number;
 with one thread they agree when the machine is idle), peak RSS, and the load average.
 """
@@ -32,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import ROOT
@@ -52,6 +60,19 @@ MARIAN_BASE = {
     "share_encoder_decoder_embeddings": True,
 }
 VOCAB = 67_028
+# config.json of intfloat/multilingual-e5-small (a BertModel), the sentiment default's encoder
+E5_SMALL = {
+    "vocab_size": 250_037,
+    "hidden_size": 384,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 1536,
+    "hidden_act": "gelu",
+    "max_position_embeddings": 512,
+    "type_vocab_size": 2,
+    "layer_norm_eps": 1e-12,
+    "pad_token_id": 1,
+}
 SPM_PIECES = 8_000  # how finely words split; the real vocabularies hold about 32k per side
 
 
@@ -118,16 +139,61 @@ def build_model(path: Path, stories: list[tuple[str, str]], pieces: str = "unigr
     return path
 
 
-def translator(path: Path, beams: int, source: str = "en", target: str = "nl") -> object:
+def translator(
+    path: Path, beams: int, engine: str, source: str = "en", target: str = "nl"
+) -> object:
+    """The engine's translator on `path`, loaded; random weights never stop early, so every
+    segment costs what the length rule allows (the end token is suppressed)."""
+    if engine == "ctranslate2":
+        from bot.translate.ct2 import Ct2Translator
+
+        ct2 = Ct2Translator(
+            str(path), source, target, beams=beams, threads=1, cache_dir=path.parent / "hf"
+        )
+        ct2.load()
+        ct2.options = {"suppress_sequences": [["</s>"]]}
+        loaded = ct2._loaded
+        assert loaded is not None
+        probe = [
+            loaded.tokenizer.convert_ids_to_tokens(loaded.tokenizer("Bitcoin rallies").input_ids)
+        ]
+        results = loaded.translator.translate_batch(
+            probe * 4, max_decoding_length=40, **ct2.options
+        )
+        assert all(len(r.hypotheses[0]) == 40 for r in results), "the end token was not suppressed"
+        return ct2
     from bot.translate.marian import MarianTranslator
 
     found = MarianTranslator(str(path), source, target, beams=beams, threads=1)
     found.load()
-    # random weights: never stop early, so every segment costs what the cap allows
     config = found._loaded.model.generation_config  # type: ignore[union-attr]
     config.forced_eos_token_id = None
     config.suppress_tokens = [0]
     return found
+
+
+def set_length_rule(rule: Callable[..., int]) -> None:
+    """Both engines write `rule(input tokens)` tokens (CTranslate2's cap leaves out the end
+    token the torch engine forces; with it suppressed here, both get the same count)."""
+    import bot.translate.ct2 as ct2
+    import bot.translate.marian as marian
+
+    marian.new_tokens_for = rule
+    ct2.new_tokens_for = lambda n, positions=512: rule(n, positions) + 1
+
+
+def convert(folder: Path) -> None:
+    """What `models download` does for CTranslate2, before any timing or memory figure."""
+    from bot.translate.ct2_convert import converted
+
+    for name in ("en-nl", "nl-en"):
+        start = time.perf_counter()
+        out = converted(str(folder / name), folder / "hf")
+        size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
+        print(
+            f"  converted {name} to CTranslate2 int8 in {time.perf_counter() - start:.1f} s "
+            f"({size:.0f} MB on disk)"
+        )
 
 
 def timed(found: object, stories: list[tuple[str, str]]) -> tuple[float, float, int]:
@@ -146,9 +212,10 @@ def timed(found: object, stories: list[tuple[str, str]]) -> tuple[float, float, 
     return time.perf_counter() - wall, time.process_time() - cpu, len(segments)
 
 
-def bench_speed(path: Path, stories: list[tuple[str, str]]) -> None:
+def bench_speed(path: Path, stories: list[tuple[str, str]], engine: str) -> None:
     import bot.translate.marian as marian
 
+    print(f"engine: {engine}")
     words = sum(len(f"{t} {s}".split()) for t, s in stories)
     print(f"{len(stories)} English stories with a summary, {words / len(stories):.0f} words each")
     capped = marian.new_tokens_for
@@ -159,37 +226,53 @@ def bench_speed(path: Path, stories: list[tuple[str, str]]) -> None:
     }
     for beams in (1, 4):
         start = time.perf_counter()
-        found = translator(path, beams)
+        found = translator(path, beams, engine)
         load = time.perf_counter() - start
         timed(found, stories[:4])  # warm-up
         for label, rule in lengths.items():
             if beams > 1 and rule is capped:
                 continue  # beam search at the cap: only slower, and minutes on 2 cores
-            marian.new_tokens_for = rule
+            set_length_rule(rule)
             wall, cpu, segments = timed(found, stories)
             print(
                 f"  beams {beams}, output {label}: {wall:.1f} s wall, {cpu:.1f} s CPU for "
-                f"{len(stories)} stories ({segments} segments; load + int8 {load:.1f} s); "
+                f"{len(stories)} stories ({segments} segments; load {load:.1f} s); "
                 f"load average {_load()}"
             )
-        marian.new_tokens_for = capped
+        set_length_rule(capped)
 
 
-def bench_memory(folder: Path, directions: int, stories: list[tuple[str, str]]) -> None:
+def save_e5_shape(path: Path, stories: list[tuple[str, str]]) -> Path:
+    """The sentiment default's encoder shape with random weights (fp32 on disk, as the hub's);
+    a small WordPiece tokenizer stands in for its 250k-piece one (bench/sentiment.py's)."""
+    from transformers import BertConfig, BertModel
+    from transformers.utils import logging as hf_logging
+
+    from bench.sentiment import build_tokenizer
+
+    hf_logging.disable_progress_bar()
+    BertModel(BertConfig(**E5_SMALL)).save_pretrained(path)  # type: ignore[arg-type]
+    texts = [t for story in stories for t in story if t]
+    build_tokenizer(texts).save_pretrained(path)  # type: ignore[attr-defined]
+    return path
+
+
+def bench_memory(
+    folder: Path, directions: int, stories: list[tuple[str, str]], engine: str, encoder: Path
+) -> None:
     """One process: bot imports, the sentiment model, then `directions` translation models."""
     import bot.discord.client  # noqa: F401  # the rest of the bot, as in the process
-    from bench.sentiment import save_default_architecture
-    from bot.sentiment.transformers_backend import TransformersBackend
+    from bot.config import Settings
+    from bot.sentiment.e5_backend import E5Backend
 
     base = rss_mb()
-    with tempfile.TemporaryDirectory() as tmp:
-        save_default_architecture(Path(tmp))
-        sentiment = TransformersBackend(tmp, quantized=True, threads=1)
-        sentiment.load()
-        sentiment.score_batch([t for t, _s in stories[:32]], ["en"] * 32)
-    with_sentiment = rss_mb()
+    quantized = Settings().sentiment_encoder_quantize  # the default: fp32
+    sentiment = E5Backend(str(encoder), quantized=quantized, threads=1)
+    sentiment.load()
+    sentiment.score_batch([t for t, _s in stories[:32]], ["en"] * 32)
+    with_sentiment, sentiment_peak = rss_mb(), peak_rss_mb()
     pairs = [("en", "nl"), ("nl", "en")][:directions]
-    loaded = [translator(folder / f"{s}-{t}", 1, s, t) for s, t in pairs]
+    loaded = [translator(folder / f"{s}-{t}", 1, engine, s, t) for s, t in pairs]
     for found in loaded:
         timed(found, stories[:16])
     greedy_peak = peak_rss_mb()
@@ -197,8 +280,10 @@ def bench_memory(folder: Path, directions: int, stories: list[tuple[str, str]]) 
         found.beams = 4  # type: ignore[attr-defined]  # the same models, beam search
         timed(found, stories[:16])
     print(
-        f"  sentiment + {directions} translation model(s): RSS {base:.0f} MB after imports, "
-        f"{with_sentiment:.0f} MB with sentiment, {rss_mb():.0f} MB at the end ({_split()}); "
+        f"  {engine}: sentiment + {directions} translation model(s): RSS {base:.0f} MB after "
+        f"imports, "
+        f"{with_sentiment:.0f} MB with sentiment (peak {sentiment_peak:.0f} MB while it loaded), "
+        f"{rss_mb():.0f} MB at the end ({_split()}); "
         f"peak {greedy_peak:.0f} MB greedy, {peak_rss_mb():.0f} MB after beam 4 too"
     )
 
@@ -220,8 +305,26 @@ def _load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def default_engine() -> str:
+    from bot.config import Settings
+    from bot.translate.service import engine_of
+
+    return engine_of(Settings())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--engine",
+        choices=["ctranslate2", "torch"],
+        default=default_engine(),
+        help="the inference engine (default: the production default, TRANSLATION_ENGINE=auto)",
+    )
+    parser.add_argument(
+        "--sentiment-encoder",
+        type=Path,
+        help="a real e5 encoder folder for the memory runs (default: e5-small's shape, random)",
+    )
     parser.add_argument("--stories", type=int, default=50)
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
@@ -238,7 +341,8 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     stories = load_stories()[: args.stories]
     if args.memory:
-        bench_memory(args.model, args.memory, stories)
+        encoder = args.sentiment_encoder or args.model / "e5"
+        bench_memory(args.model, args.memory, stories, args.engine, encoder)
         return
     print(
         f"machine: {os.cpu_count()} CPUs, load average {_load()}; python {sys.version.split()[0]}"
@@ -247,11 +351,18 @@ def main() -> None:
         path = build_model(Path(tmp) / "en-nl", load_stories() + load_stories("nl"), args.pieces)
         # a second folder: two directions are two files, mapped and loaded separately
         shutil.copytree(path, Path(tmp) / "nl-en")
+        if args.engine == "ctranslate2":
+            convert(Path(tmp))
         if not args.skip_speed:
-            bench_speed(path, stories)
+            bench_speed(path, stories, args.engine)
         if not args.skip_memory:
+            if not args.sentiment_encoder:
+                save_e5_shape(Path(tmp) / "e5", load_stories())
             for directions in (2, 1):  # fresh processes: each peak is a whole process's
                 cmd = [sys.executable, "-m", "bench.translate", "--model", tmp]
+                cmd += ["--engine", args.engine]
+                if args.sentiment_encoder:
+                    cmd += ["--sentiment-encoder", str(args.sentiment_encoder)]
                 subprocess.run([*cmd, "--memory", str(directions)], check=True)
         print(f"load average at the end: {_load()}")
 

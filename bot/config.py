@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     translation_beams: int = Field(default=1, ge=1, le=8)  # 1 = greedy (about 4x faster)
     translation_per_pass: int = Field(default=50, ge=1, le=1_000)  # articles per direction
     translation_quantize: bool = True  # int8 dynamic quantisation, like SENTIMENT_QUANTIZE
+    # auto: CTranslate2 when installed (converted from the checkpoint on first use), else torch.
+    translation_engine: Literal["auto", "ctranslate2", "torch"] = "auto"
 
     # Daily digests and breakout alerts (docs/digest.md).
     digest_grace_hours: float = Field(default=6.0, ge=0, le=23)  # late delivery window

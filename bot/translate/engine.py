@@ -11,6 +11,7 @@ translation in place of a good original. Runs in the pipeline worker thread (blo
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +39,20 @@ class Translator(Protocol):
     def translate(self, texts: list[str]) -> list[Generated]:
         """One output per input, in order (blocking; call from a worker thread)."""
         ...
+
+
+def in_length_batches(
+    texts: list[str], size: int, generate: Callable[[list[str]], list[Generated]]
+) -> list[Generated]:
+    """`generate` over length-sorted batches of `size` (little padding, and each batch's
+    output cap follows its own longest input); results in input order. Both engines."""
+    out: list[Generated | None] = [None] * len(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), size):
+        chunk = order[start : start + size]
+        for i, result in zip(chunk, generate([texts[i] for i in chunk]), strict=True):
+            out[i] = result
+    return [g if g is not None else Generated("") for g in out]
 
 
 @dataclass

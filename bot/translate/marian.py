@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sentiment.transformers_backend import configure_torch, quantize
-from bot.translate.engine import Generated
+from bot.translate.engine import Generated, in_length_batches
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +74,16 @@ def load_seq2seq(
     except Exception as exc:  # OSError, ValueError, ImportError (no sentencepiece), ...
         raise TranslatorLoadError(f"cannot load model {model_id!r}: {_reason(exc)}") from exc
     model.eval()
+    positions = input_limit(tokenizer, getattr(model.config, "max_position_embeddings", None))
+    return _Loaded(tokenizer, quantize(model) if quantized else model, positions)
+
+
+def input_limit(tokenizer: Any, positions: object) -> int:
+    """Input and output are both bounded by the model's position table and the tokenizer."""
     limits = [MAX_INPUT_TOKENS, int(getattr(tokenizer, "model_max_length", MAX_INPUT_TOKENS))]
-    positions = getattr(model.config, "max_position_embeddings", None)
     if isinstance(positions, int) and positions > 0:
         limits.append(positions)
-    return _Loaded(tokenizer, quantize(model) if quantized else model, min(limits))
+    return min(limits)
 
 
 def new_tokens_for(input_tokens: int, positions: int = MAX_NEW_TOKENS + 1) -> int:
@@ -133,16 +138,11 @@ class MarianTranslator:
 
     def translate(self, texts: list[str]) -> list[Generated]:
         self.load()
-        assert self._loaded is not None
-        out: list[Generated | None] = [None] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            for i, result in zip(
-                chunk, self._generate(self._loaded, [texts[i] for i in chunk]), strict=True
-            ):
-                out[i] = result
-        return [g if g is not None else Generated("") for g in out]
+        loaded = self._loaded
+        assert loaded is not None
+        return in_length_batches(
+            texts, self.batch_size, lambda chunk: self._generate(loaded, chunk)
+        )
 
     def _generate(self, loaded: _Loaded, texts: list[str]) -> list[Generated]:
         import torch

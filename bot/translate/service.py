@@ -1,19 +1,25 @@
 """The translators a process uses, from the settings: which directions, loaded when, or why not.
 
-TRANSLATION_ENABLED=auto: a model that is not downloaded switches its direction off with one
-warning the first time it is wanted (a cheap local-files check, no load); `on`: the same
-raises ConfigError, so the pass fails loudly; `off`: nothing is ever loaded. Models load on
-first use, in the pipeline worker thread, and stay loaded.
+TRANSLATION_ENGINE picks the inference engine: CTranslate2 (bot/translate/ct2.py, converted
+from the checkpoint) or torch (bot/translate/marian.py); `auto` takes CTranslate2 when it is
+installed. TRANSLATION_ENABLED=auto: a model that is not downloaded switches its direction
+off with one warning the first time it is wanted (a cheap local-files check, no load); `on`:
+the same raises ConfigError, so the pass fails loudly; `off`: nothing is ever loaded. Models
+load on first use, in the pipeline worker thread, and stay loaded.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from bot.config import ConfigError, Settings
+from bot.translate.ct2 import Ct2Translator
+from bot.translate.ct2_convert import converted
 from bot.translate.engine import Translator
 from bot.translate.marian import MarianTranslator, TranslatorLoadError
 
@@ -23,6 +29,15 @@ log = logging.getLogger(__name__)
 SOURCE_OF = {"nl": "en", "en": "nl"}
 
 Factory = Callable[[str, str], Translator]  # (source, target) -> translator
+Engine = Literal["ctranslate2", "torch"]
+ModelTranslator = MarianTranslator | Ct2Translator
+
+
+def engine_of(settings: Settings) -> Engine:
+    """TRANSLATION_ENGINE, with `auto` resolved: CTranslate2 when it is installed."""
+    if settings.translation_engine != "auto":
+        return settings.translation_engine
+    return "ctranslate2" if importlib.util.find_spec("ctranslate2") is not None else "torch"
 
 
 def model_files_present(model_id: str, cache_dir: Path | None) -> bool:
@@ -60,19 +75,29 @@ class Translators:
     def _marian(self, source: str, target: str) -> Translator:
         return self.build(target)
 
-    def build(self, target: str) -> MarianTranslator:
+    def build(self, target: str) -> ModelTranslator:
         """The configured translator into `target`, not loaded, whatever TRANSLATION_ENABLED
-        says (the CLI: a person asked for it)."""
+        says (the CLI: a person asked for it), on the configured engine."""
         s = self.settings
-        source = SOURCE_OF[target]
-        return MarianTranslator(
+        engine = Ct2Translator if engine_of(s) == "ctranslate2" else MarianTranslator
+        return engine(
             self.model_id(target),
-            source,
+            SOURCE_OF[target],
             target,
             beams=s.translation_beams,
             threads=s.torch_threads,
             cache_dir=s.hf_cache_dir,
             quantized=s.translation_quantize,
+        )
+
+    def convert(self, target: str) -> Path | None:
+        """On the CTranslate2 engine, the converted model into `target` (converting it now
+        if needed: `models download` does, so the first pass need not); None on torch."""
+        if engine_of(self.settings) != "ctranslate2":
+            return None
+        quantization = "int8" if self.settings.translation_quantize else "float32"
+        return converted(
+            self.model_id(target), self.settings.hf_cache_dir, quantization=quantization
         )
 
     def off_reason(self, target: str) -> str | None:
@@ -110,7 +135,7 @@ class Translators:
     def load(self, target: str) -> Translator | None:
         """`translator(target)`, loaded now (blocking: call it in the pipeline worker)."""
         found = self.translator(target)
-        if isinstance(found, MarianTranslator) and not found.loaded:
+        if isinstance(found, MarianTranslator | Ct2Translator) and not found.loaded:
             try:
                 found.load()
             except TranslatorLoadError as exc:

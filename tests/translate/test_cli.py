@@ -11,8 +11,16 @@ from bot.cli.translate import read_pairs
 from bot.config import ConfigError
 
 
-@pytest.fixture
-def tiny_env(monkeypatch: pytest.MonkeyPatch, tiny_marian: Path) -> None:
+@pytest.fixture(params=["ctranslate2", "torch"])
+def tiny_env(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tiny_marian: Path,
+    tmp_path: Path,
+) -> None:
+    """The tiny model on both engines (auto picks CTranslate2, which is installed)."""
+    monkeypatch.setenv("TRANSLATION_ENGINE", request.param)
+    monkeypatch.setenv("HF_CACHE_DIR", str(tmp_path / "hf"))  # the conversion goes there
     monkeypatch.setenv("TRANSLATION_MODEL_EN_NL", str(tiny_marian))
     monkeypatch.setenv("TRANSLATION_MODEL_NL_EN", str(tiny_marian))
 
@@ -74,10 +82,48 @@ def test_models_download_includes_both_translation_models(
     monkeypatch.setenv("SENTIMENT_MODEL", str(sentiment))  # local folders are left alone
     monkeypatch.setenv("TRANSLATION_MODEL_EN_NL", str(tiny_marian))
     monkeypatch.setenv("TRANSLATION_MODEL_NL_EN", str(nl_en))
+    monkeypatch.setenv("TRANSLATION_ENGINE", "torch")  # nothing to convert
     assert main(["models", "download"]) == 0
     out = capsys.readouterr().out
-    assert str(tiny_marian) in out and str(nl_en) in out
+    assert str(tiny_marian) in out and str(nl_en) in out and "CTranslate2" not in out
     assert no_network == []
+
+
+def test_models_download_converts_for_ctranslate2_so_the_first_pass_does_not(
+    tiny_marian: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_network: list[str],
+) -> None:
+    from bot.translate import ct2_convert
+    from bot.translate.ct2_convert import cache_root
+
+    sentiment = tmp_path / "sentiment"
+    sentiment.mkdir()
+    monkeypatch.setenv("SENTIMENT_MODEL", str(sentiment))
+    monkeypatch.setenv("TRANSLATION_MODEL_EN_NL", str(tiny_marian))
+    monkeypatch.setenv("TRANSLATION_MODEL_NL_EN", str(tiny_marian))
+    monkeypatch.setenv("HF_CACHE_DIR", str(tmp_path / "hf"))
+    assert main(["models", "download"]) == 0  # TRANSLATION_ENGINE=auto: CTranslate2
+    out = capsys.readouterr().out
+    [folder] = cache_root(tmp_path / "hf").iterdir()  # one model for both directions here
+    real_convert = ct2_convert._convert
+    assert out.count(f"CTranslate2 {folder}") == 2
+    # the pipeline's first load then converts nothing
+    monkeypatch.setattr(ct2_convert, "_convert", lambda *a: pytest.fail("converted again"))
+    code = main(["translate", "Markets are calm.", "--to", "nl"])
+    assert code in (0, 1) and no_network == []
+    capsys.readouterr()
+    # a checkpoint that cannot be converted fails the build step, in one line
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("TRANSLATION_MODEL_NL_EN", str(broken))
+    monkeypatch.setattr(ct2_convert, "_convert", real_convert)
+    assert main(["models", "download"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot convert model") and "broken" in err and "\n" not in err
 
 
 def test_the_download_allow_list_keeps_the_marian_tokenizer_files() -> None:

@@ -1,4 +1,5 @@
-"""The real loading and generate path, on a tiny Marian model built offline (conftest.py)."""
+"""The real loading and generate path, on a tiny Marian model built offline (conftest.py):
+the torch engine, and the pipeline step on both engines (test_ct2.py: CTranslate2 itself)."""
 
 from __future__ import annotations
 
@@ -63,21 +64,32 @@ def test_a_hub_id_that_is_not_cached_fails_at_once_without_the_network(
     assert no_network == []
 
 
+@pytest.mark.parametrize(
+    ("engine", "suffix"), [("torch", "@int8-b1"), ("ctranslate2", "@ct2-int8-b1")]
+)
 async def test_the_pipeline_step_through_the_real_model(
-    db: Database, settings: Settings, tiny_marian: Path, no_network: list[str]
+    db: Database,
+    settings: Settings,
+    tiny_marian: Path,
+    no_network: list[str],
+    tmp_path: Path,
+    engine: str,
+    suffix: str,
 ) -> None:
     now = datetime(2026, 11, 30, 12, tzinfo=UTC)
     await seed_tenants(db, now)
     both = settings.model_copy(
         update={
+            "translation_engine": engine,
             "translation_model_en_nl": str(tiny_marian),
             "translation_model_nl_en": str(tiny_marian),
+            "hf_cache_dir": tmp_path / "hf",  # where the CTranslate2 conversion goes
         }
     )
     report = await translate_pending(db, Translators(both), default_language="nl", limit=3, now=now)
     assert report.stored == 3 and report.targets == ["nl"]
     state = await translation_state(db)
-    assert state is not None and state.on and state.models["nl"].endswith("@int8-b1")
+    assert state is not None and state.on and state.models["nl"] == f"{tiny_marian}{suffix}"
     async with db.connection() as conn:
         import sqlalchemy as sa
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bot.config import load_settings
@@ -15,11 +16,13 @@ from tests.discord.conftest import EN_ITEMS, FeedServer
 from tests.harness import write_feeds_file
 
 
+@pytest.mark.parametrize("engine", ["ctranslate2", "torch"])
 async def test_a_pass_translates_for_dutch_readers_and_records_it(
     tmp_path: Path,
     feed_server: FeedServer,
     tiny_marian: Path,
     no_network: list[str],
+    engine: str,
 ) -> None:
     feeds_file = write_feeds_file(
         tmp_path / "feeds.toml",
@@ -34,6 +37,8 @@ async def test_a_pass_translates_for_dutch_readers_and_records_it(
         translation_model_en_nl=str(tiny_marian),
         translation_model_nl_en=str(tmp_path / "not-downloaded"),
         translation_per_pass=2,
+        translation_engine=engine,
+        hf_cache_dir=tmp_path / "hf",  # where the CTranslate2 conversion goes
     )
     async with open_services(settings) as services:
         report = await pipeline_pass(services)
@@ -50,5 +55,6 @@ async def test_a_pass_translates_for_dutch_readers_and_records_it(
     assert run is not None and run.ok and run.translated == report.translated
     state = status.translation
     assert state is not None and state.on and state.reading == ["nl"]
+    assert ("@ct2-" in state.models["nl"]) == (engine == "ctranslate2")
     assert "not downloaded" in state.off["en"] and state.translated + state.fallbacks == 2
     assert no_network == []  # only the loopback feed server was reached
