@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.sentiment.transformers_backend import default_threads
 from bot.translate.ct2_convert import checkpoint_folder, converted
-from bot.translate.engine import Generated, in_length_batches
+from bot.translate.engine import Generated, LazyTranslator, moses_normalized
 from bot.translate.marian import (
     TranslatorLoadError,
     _hub_offline,
@@ -65,31 +64,8 @@ def load_ct2(
     return _Loaded(tokenizer, translator, positions, folder)
 
 
-class Ct2Translator:
-    def __init__(
-        self,
-        model_id: str,
-        source_lang: str,
-        target_lang: str,
-        *,
-        beams: int = 1,
-        threads: int = 0,
-        cache_dir: Path | None = None,
-        quantized: bool = True,
-        batch_size: int = 16,
-    ) -> None:
-        self.model_id = model_id
-        self.source_lang = source_lang
-        self.target_lang = target_lang
-        self.beams = beams
-        self.threads = threads
-        self.cache_dir = cache_dir
-        self.quantized = quantized
-        self.batch_size = batch_size
-        # extra translate_batch options (the benchmark suppresses the end token)
-        self.options: dict[str, Any] = {}
-        self._loaded: _Loaded | None = None
-        self._lock = threading.Lock()
+class Ct2Translator(LazyTranslator[_Loaded]):
+    engine = "CTranslate2"
 
     @property
     def model(self) -> str:
@@ -97,38 +73,16 @@ class Ct2Translator:
         translates again (their int8 schemes differ, and so can the words)."""
         return f"{self.model_id}@ct2-{'int8' if self.quantized else 'fp32'}-b{self.beams}"
 
-    @property
-    def loaded(self) -> bool:
-        return self._loaded is not None
-
-    def load(self) -> None:
-        with self._lock:
-            if self._loaded is None:
-                self._loaded = load_ct2(
-                    self.model_id, self.cache_dir, quantized=self.quantized, threads=self.threads
-                )
-                log.info(
-                    "loaded translation model %s (%s->%s) on CTranslate2 from %s",
-                    self.model_id,
-                    self.source_lang,
-                    self.target_lang,
-                    self._loaded.folder,
-                )
-
-    def translate(self, texts: list[str]) -> list[Generated]:
-        self.load()
-        loaded = self._loaded
-        assert loaded is not None
-        return in_length_batches(
-            texts, self.batch_size, lambda chunk: self._generate(loaded, chunk)
+    def _load(self) -> _Loaded:
+        loaded = load_ct2(
+            self.model_id, self.cache_dir, quantized=self.quantized, threads=self.threads
         )
+        log.info("CTranslate2 model for %s: %s", self.model_id, loaded.folder)
+        return loaded
 
     def _generate(self, loaded: _Loaded, texts: list[str]) -> list[Generated]:
         tok = loaded.tokenizer
-        normalize = getattr(tok, "normalize", None)  # Moses punctuation, as OPUS-MT trained
-        if callable(normalize):
-            texts = [normalize(t) for t in texts]
-        encoded = tok(texts, truncation=True, max_length=loaded.positions)
+        encoded = tok(moses_normalized(tok, texts), truncation=True, max_length=loaded.positions)
         # CTranslate2 takes tokens; the ids carry the tokenizer's `</s>`, as Marian expects
         sources = [tok.convert_ids_to_tokens(ids) for ids in encoded["input_ids"]]
         longest = max(len(s) for s in sources)

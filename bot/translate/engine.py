@@ -10,10 +10,13 @@ translation in place of a good original. Runs in the pipeline worker thread (blo
 
 from __future__ import annotations
 
+import logging
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.translate.checks import check_segment, has_letters
 from bot.translate.mask import mask, unmask
@@ -53,6 +56,77 @@ def in_length_batches(
         for i, result in zip(chunk, generate([texts[i] for i in chunk]), strict=True):
             out[i] = result
     return [g if g is not None else Generated("") for g in out]
+
+
+def moses_normalized(tokenizer: Any, texts: list[str]) -> list[str]:
+    """Moses punctuation, as OPUS-MT trained (MarianTokenizer.normalize; others: as given)."""
+    normalize = getattr(tokenizer, "normalize", None)
+    return [normalize(t) for t in texts] if callable(normalize) else texts
+
+
+L = TypeVar("L")
+
+
+class LazyTranslator(Generic[L]):
+    """What both engines share: settings, the model loaded on first use behind a lock, and
+    length-sorted batches. An engine supplies `_load`, `_generate` and its `model` string."""
+
+    engine = ""  # named in the load log line
+
+    def __init__(
+        self,
+        model_id: str,
+        source_lang: str,
+        target_lang: str,
+        *,
+        beams: int = 1,
+        threads: int = 0,
+        cache_dir: Path | None = None,
+        quantized: bool = True,
+        batch_size: int = 16,
+    ) -> None:
+        self.model_id = model_id
+        self.source_lang = source_lang
+        self.target_lang = target_lang
+        self.beams = beams
+        self.threads = threads
+        self.cache_dir = cache_dir
+        self.quantized = quantized
+        self.batch_size = batch_size
+        # extra decoding options for the engine's call (the benchmark suppresses the end token)
+        self.options: dict[str, Any] = {}
+        self._loaded: L | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+                logging.getLogger(type(self).__module__).info(
+                    "loaded translation model %s (%s->%s) on %s",
+                    self.model_id,
+                    self.source_lang,
+                    self.target_lang,
+                    self.engine,
+                )
+
+    def translate(self, texts: list[str]) -> list[Generated]:
+        self.load()
+        loaded = self._loaded
+        assert loaded is not None
+        return in_length_batches(
+            texts, self.batch_size, lambda chunk: self._generate(loaded, chunk)
+        )
+
+    def _load(self) -> L:
+        raise NotImplementedError
+
+    def _generate(self, loaded: L, texts: list[str]) -> list[Generated]:
+        raise NotImplementedError
 
 
 @dataclass

@@ -10,7 +10,6 @@ otherwise writes up to 512 tokens.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sentiment.transformers_backend import configure_torch, quantize
-from bot.translate.engine import Generated, in_length_batches
+from bot.translate.engine import Generated, LazyTranslator, moses_normalized
 
 log = logging.getLogger(__name__)
 
@@ -91,68 +90,24 @@ def new_tokens_for(input_tokens: int, positions: int = MAX_NEW_TOKENS + 1) -> in
     return min(MAX_NEW_TOKENS, positions - 1, int(input_tokens * 1.5) + 10)
 
 
-class MarianTranslator:
-    def __init__(
-        self,
-        model_id: str,
-        source_lang: str,
-        target_lang: str,
-        *,
-        beams: int = 1,
-        threads: int = 0,
-        cache_dir: Path | None = None,
-        quantized: bool = True,
-        batch_size: int = 16,
-    ) -> None:
-        self.model_id = model_id
-        self.source_lang = source_lang
-        self.target_lang = target_lang
-        self.beams = beams
-        self.threads = threads
-        self.cache_dir = cache_dir
-        self.quantized = quantized
-        self.batch_size = batch_size
-        self._loaded: _Loaded | None = None
-        self._lock = threading.Lock()
+class MarianTranslator(LazyTranslator[_Loaded]):
+    engine = "torch"
 
     @property
     def model(self) -> str:
         """Stored with each row: quantisation and beams change the text, so they re-translate."""
         return f"{self.model_id}@{'int8' if self.quantized else 'fp32'}-b{self.beams}"
 
-    @property
-    def loaded(self) -> bool:
-        return self._loaded is not None
-
-    def load(self) -> None:
-        with self._lock:
-            if self._loaded is None:
-                configure_torch(self.threads)
-                self._loaded = load_seq2seq(self.model_id, self.cache_dir, quantized=self.quantized)
-                log.info(
-                    "loaded translation model %s (%s->%s)",
-                    self.model_id,
-                    self.source_lang,
-                    self.target_lang,
-                )
-
-    def translate(self, texts: list[str]) -> list[Generated]:
-        self.load()
-        loaded = self._loaded
-        assert loaded is not None
-        return in_length_batches(
-            texts, self.batch_size, lambda chunk: self._generate(loaded, chunk)
-        )
+    def _load(self) -> _Loaded:
+        configure_torch(self.threads)
+        return load_seq2seq(self.model_id, self.cache_dir, quantized=self.quantized)
 
     def _generate(self, loaded: _Loaded, texts: list[str]) -> list[Generated]:
         import torch
 
         tok = loaded.tokenizer
-        normalize = getattr(tok, "normalize", None)  # Moses punctuation, as OPUS-MT trained
-        if callable(normalize):
-            texts = [normalize(t) for t in texts]
         encoded = tok(
-            texts,
+            moses_normalized(tok, texts),
             padding=True,
             truncation=True,
             max_length=loaded.positions,
@@ -164,6 +119,7 @@ class MarianTranslator:
                 num_beams=self.beams,
                 do_sample=False,
                 max_new_tokens=new_tokens_for(int(encoded["input_ids"].shape[1]), loaded.positions),
+                **self.options,
             )
         unk = tok.unk_token_id
         flags = (ids == unk).any(dim=1).tolist() if unk is not None else [False] * len(texts)
