@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import os
 import resource
 import statistics
@@ -31,13 +32,21 @@ def median_of(results: Iterable[T], get: Callable[[T], float]) -> float:
 # -- memory ------------------------------------------------------------------------------------
 
 
+def status_mb(*keys: str, pid: int | str = "self") -> dict[str, float]:
+    """Memory lines of /proc/<pid>/status (VmRSS, VmHWM, RssAnon, RssFile...) in MB; a key
+    missing (or the process gone) reads 0."""
+    values = dict.fromkeys(keys, 0.0)
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+            key, _, rest = line.partition(":")
+            if key in values:
+                values[key] = int(rest.split()[0]) / 1024
+    return values
+
+
 def rss_mb() -> float:
     """This process's resident memory now, in MB."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return status_mb("VmRSS")["VmRSS"] or float("nan")
 
 
 def peak_rss_mb() -> float:

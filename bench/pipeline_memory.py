@@ -29,18 +29,10 @@ import time
 from pathlib import Path
 
 from bench import ROOT
+from bench._stats import status_mb
 from bench.sentiment import load_headlines
+from bench.translate import E5_SMALL
 
-E5_SMALL = {
-    "vocab_size": 250_037,
-    "hidden_size": 384,
-    "num_hidden_layers": 12,
-    "num_attention_heads": 12,
-    "intermediate_size": 1536,
-    "max_position_embeddings": 512,
-    "type_vocab_size": 2,
-    "pad_token_id": 1,
-}
 PIECES = 250_002  # the real tokenizer's: ids above it are unused rows of the table
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 # Latin, accented Latin, Cyrillic, Greek, CJK: about 10 UTF-8 bytes per piece, as the real
@@ -139,13 +131,7 @@ def save_random_e5(path: Path) -> None:
 
 
 def _memory() -> dict[str, float]:
-    values = {}
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            key, _, rest = line.partition(":")
-            if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
-                values[key] = int(rest.split()[0]) / 1024
-    return values
+    return status_mb("VmRSS", "RssAnon", "RssFile", "VmHWM")
 
 
 def _line(step: str) -> None:

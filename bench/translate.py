@@ -43,7 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import ROOT
-from bench._stats import peak_rss_mb, rss_mb
+from bench._stats import peak_rss_mb, rss_mb, status_mb
 
 SAMPLES = ROOT / "bot" / "data" / "sample_feeds"
 MARIAN_BASE = {
@@ -291,13 +291,8 @@ def bench_memory(
 def _split() -> str:
     """Anonymous vs file-backed resident memory: mapped weight files are page cache the
     kernel can drop under pressure (and re-read), the anonymous part it cannot."""
-    fields = {}
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            key, _, value = line.partition(":")
-            if key in ("RssAnon", "RssFile"):
-                fields[key] = int(value.split()[0]) / 1024
-    anon, file = fields.get("RssAnon", 0.0), fields.get("RssFile", 0.0)
+    fields = status_mb("RssAnon", "RssFile")
+    anon, file = fields["RssAnon"], fields["RssFile"]
     return f"anonymous {anon:.0f} MB, file-backed {file:.0f} MB"
 
 

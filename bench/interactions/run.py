@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from bench import ROOT
-from bench._stats import cpu_delta, percentile, rss_mb, thread_cpu
+from bench._stats import cpu_delta, percentile, rss_mb, status_mb, thread_cpu
 from bench.feedserver import feed_language
 from bench.interactions.fakeproc import FakeDiscordProcess
 from bench.interactions.measure import GcTimer, Stall, StallWatch
@@ -148,13 +148,8 @@ def model_env(args: argparse.Namespace) -> dict[str, str]:
 
 def _memory_mb(pid: int) -> tuple[float, float]:
     """The process's peak resident set so far and its resident set now (0s once it is gone)."""
-    values = {"VmHWM:": 0.0, "VmRSS:": 0.0}
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            name = line.split(":")[0] + ":"
-            if name in values:
-                values[name] = int(line.split()[1]) / 1024
-    return values["VmHWM:"], values["VmRSS:"]
+    values = status_mb("VmHWM", "VmRSS", pid=pid)
+    return values["VmHWM"], values["VmRSS"]
 
 
 async def count_articles(services: Services) -> int:
