@@ -68,6 +68,51 @@ def _view(story_id: int, rows: list[Any], coins: dict[int, list[str]]) -> StoryV
     )
 
 
+def _window(
+    now: datetime,
+    hours: int,
+    language: str | None,
+    feed_ids: Collection[int] | None,
+) -> list[sa.ColumnElement[bool]]:
+    """The articles a ranking may use: clustered, in the window, of the language and feeds."""
+    where = [
+        articles.c.published_at > now - timedelta(hours=hours),
+        articles.c.published_at <= now,
+        articles.c.story_id.is_not(None),
+    ]
+    if language:
+        where.append(articles.c.language == language)
+    if feed_ids is not None:
+        where.append(articles.c.feed_id.in_(list(feed_ids)))
+    return where
+
+
+def _ranking(where: list[sa.ColumnElement[bool]], coin: str | None, limit: int) -> sa.Select[Any]:
+    """The ids of the top `limit` stories, best first: the ranking runs in the database, so a
+    question costs the loop a handful of rows instead of every article of the window."""
+    latest = sa.func.max(articles.c.published_at)
+    query = (
+        sa.select(articles.c.story_id)
+        .where(*where)
+        .group_by(articles.c.story_id)
+        .order_by(
+            sa.func.count(sa.distinct(articles.c.source)).desc(),
+            latest.desc(),
+            # Ties: the story first reported earlier, then the older story (deterministic).
+            sa.func.min(articles.c.published_at),
+            articles.c.story_id,
+        )
+        .limit(limit)
+    )
+    if coin:
+        # Some of the story's articles in the window mention the ticker.
+        mentions = sa.exists().where(
+            article_coins.c.article_id == articles.c.id, article_coins.c.coin == coin.upper()
+        )
+        query = query.having(sa.func.max(sa.case((mentions, 1), else_=0)) == 1)
+    return query
+
+
 async def top_stories(
     db: Database,
     *,
@@ -78,52 +123,43 @@ async def top_stories(
     limit: int = 5,
     feed_ids: Collection[int] | None = None,
 ) -> list[StoryView]:
-    """Stories with articles in the last `hours`, most distinct sources first, then newest.
+    """Stories with articles in the last `hours`, most distinct sources first, then newest,
+    then the one first reported earlier.
 
     `language` keeps only that language's articles (so sources and titles match the reader);
     `coin` keeps stories where any of those articles mentions the ticker; `feed_ids` limits
     the articles to those feeds (a server's own selection).
     """
-    query = sa.select(
-        articles.c.id,
-        articles.c.story_id,
-        articles.c.title,
-        articles.c.summary,
-        articles.c.link,
-        articles.c.source,
-        articles.c.language,
-        articles.c.published_at,
-    ).where(
-        articles.c.published_at > now - timedelta(hours=hours),
-        articles.c.published_at <= now,
-        articles.c.story_id.is_not(None),
-    )
-    if language:
-        query = query.where(articles.c.language == language)
-    if feed_ids is not None:
-        query = query.where(articles.c.feed_id.in_(list(feed_ids)))
+    if limit <= 0:
+        return []
+    where = _window(now, hours, language, feed_ids)
     async with db.connection() as conn:
+        ranked = list((await conn.execute(_ranking(where, coin, limit))).scalars())
+        if not ranked:
+            return []
+        query = sa.select(
+            articles.c.id,
+            articles.c.story_id,
+            articles.c.title,
+            articles.c.summary,
+            articles.c.link,
+            articles.c.source,
+            articles.c.language,
+            articles.c.published_at,
+        ).where(*where, articles.c.story_id.in_(ranked))
         rows = (await conn.execute(query)).all()
-        ids = [r.id for r in rows]
-        coins: dict[int, list[str]] = defaultdict(list)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            found = await conn.execute(
-                sa.select(article_coins.c.article_id, article_coins.c.coin).where(
-                    article_coins.c.article_id.in_(chunk)
-                )
+        found = await conn.execute(
+            sa.select(article_coins.c.article_id, article_coins.c.coin).where(
+                article_coins.c.article_id.in_([r.id for r in rows])
             )
-            for article_id, ticker in found:
-                coins[article_id].append(ticker)
+        )
+        coins: dict[int, list[str]] = defaultdict(list)
+        for article_id, ticker in found:
+            coins[article_id].append(ticker)
     by_story: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         by_story[r.story_id].append(r)
-    views = [_view(sid, group, coins) for sid, group in by_story.items()]
-    if coin:
-        views = [v for v in views if coin.upper() in v.coins]
-    latest = {sid: max(r.published_at for r in group) for sid, group in by_story.items()}
-    views.sort(key=lambda v: (len(v.sources), latest[v.story_id]), reverse=True)
-    return views[:limit]
+    return [_view(sid, by_story[sid], coins) for sid in ranked]
 
 
 async def known_coins(db: Database, *, feed_ids: Collection[int] | None = None) -> list[str]:
