@@ -82,8 +82,15 @@ def use_language(language: Language) -> Iterator[None]:
         current_language.reset(token)
 
 
+@cache
+def _babel_locale(language: Language) -> Locale:
+    return Locale.parse(BABEL_LOCALES[language])
+
+
 def _locale() -> Locale:
-    return Locale.parse(BABEL_LOCALES[current_language.get()])
+    # Parsed once per language: Locale.parse costs about half of a short number's formatting
+    # (the /signal and /about embeds format dozens of numbers and dates per answer).
+    return _babel_locale(current_language.get())
 
 
 def fmt_number(value: float, digits: int = 2) -> str:

@@ -9,20 +9,27 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.about import about_embed
+from bot.discord.render import RenderMemo
+from bot.i18n import current_language
 
 
 class AboutCog(commands.Cog):
     def __init__(self, bot: CryptoBot) -> None:
         self.bot = bot
+        self._rendered = RenderMemo()
 
     @app_commands.command(name=T("about"), description=T("What this bot does and its sources"))
     async def about(self, interaction: discord.Interaction) -> None:
         info = await self.bot.services.reads.about(interaction.guild_id)
         backend = await self.bot.services.sentiment_name()
         translate = await self.bot.languages.translate_for(interaction.guild_id)
-        await interaction.response.send_message(
-            embed=about_embed(info, backend, translate), ephemeral=True
+        # One embed per cached answer, language, backend and translation switch.
+        embed = self._rendered.embed(
+            info,
+            (current_language.get(), backend, translate),
+            lambda: about_embed(info, backend, translate),
         )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 async def setup(bot: CryptoBot) -> None:

@@ -121,6 +121,9 @@ async def test_translation_switch_needs_manage_server_and_shows_originals(
     refused = await ask(running, NL_GUILD, "language translate", {"state": "off"}, user=ALICE)
     assert refused.ephemeral and "Server beheren" in refused.content
     assert SOL_NL in embed_text((await ask(running, NL_GUILD, "news")).embeds[0])  # unchanged
+    # /about's embed is kept per answer: the switch must still change what it says.
+    before = embed_text((await ask(running, NL_GUILD, "about")).embeds[0])
+    assert "Uit op deze server" not in before and "opus-mt-en-nl" in before
 
     done = await ask(running, NL_GUILD, "language translate", {"state": "off"}, user=ADMIN)
     assert done.content.startswith("Gelukt:") and "zoals ze geschreven zijn" in done.content
