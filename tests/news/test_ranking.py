@@ -2,9 +2,10 @@
 
 The reference below is the former implementation (load every article of the window and its
 coins, one StoryView per story, filter by coin, sort, cut), with its rows read in
-(published_at, story_id) order: the old query had no ORDER BY, and that order (SQLite's,
-through `ix_articles_published`) is the tie-break the SQL ranking makes explicit. Runs on
-SQLite and, with TEST_DATABASE_URL, on PostgreSQL (tests/conftest.py).
+(published_at, story_id) order: the old query had no ORDER BY, so ties came in scan order;
+reading the rows in that order gives the tie-break the SQL ranking makes explicit (first
+reported earlier, then the lower story id). Runs on SQLite and, with TEST_DATABASE_URL, on
+PostgreSQL (tests/conftest.py).
 """
 
 from __future__ import annotations
