@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.about import about_embed
+from bot.discord.respond import reply
 
 
 class AboutCog(commands.Cog):
@@ -20,9 +21,7 @@ class AboutCog(commands.Cog):
         info = await self.bot.services.reads.about(interaction.guild_id)
         backend = await self.bot.services.sentiment_name()
         translate = await self.bot.languages.translate_for(interaction.guild_id)
-        await interaction.response.send_message(
-            embed=about_embed(info, backend, translate), ephemeral=True
-        )
+        await reply(interaction, embed=about_embed(info, backend, translate), ephemeral=True)
 
 
 async def setup(bot: CryptoBot) -> None:
