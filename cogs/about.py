@@ -10,6 +10,7 @@ from discord.ext import commands
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.about import about_embed
 from bot.discord.render import RenderMemo
+from bot.discord.respond import reply
 from bot.i18n import current_language
 
 
@@ -29,7 +30,7 @@ class AboutCog(commands.Cog):
             (current_language.get(), backend, translate),
             lambda: about_embed(info, backend, translate),
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await reply(interaction, embed=embed, ephemeral=True)
 
 
 async def setup(bot: CryptoBot) -> None:

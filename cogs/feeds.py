@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.feeds import feeds_embed
 from bot.discord.render import NO_MENTIONS, safe
+from bot.discord.respond import reply
 from bot.errors import BadInput
 from bot.guilds.adding import add_feed_from_url
 from bot.guilds.feeds import list_guild_feeds, remove_guild_feed
@@ -30,7 +31,7 @@ class FeedsCog(commands.Cog):
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         rows = await list_guild_feeds(self.bot.services.db, interaction.guild_id)
-        await interaction.response.send_message(embed=feeds_embed(rows), ephemeral=True)
+        await reply(interaction, embed=feeds_embed(rows), ephemeral=True)
 
     @feeds.command(name=T("add"), description=T("Add an RSS or Atom feed for this server"))
     @app_commands.rename(url=T("url"))

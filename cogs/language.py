@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.render import NO_MENTIONS
+from bot.discord.respond import reply
 from bot.guilds.settings import translate_reply, translate_state
 from bot.i18n import Language, _, current_language, use_language
 
@@ -80,7 +81,7 @@ class LanguageCog(commands.Cog):
                 "change it with /language set)."
             ) % {"language": name}
         on = await self.bot.languages.translate_for(interaction.guild_id)
-        await interaction.response.send_message(f"{text}\n{translate_state(on)}", ephemeral=True)
+        await reply(interaction, f"{text}\n{translate_state(on)}", ephemeral=True)
 
 
 async def setup(bot: CryptoBot) -> None:

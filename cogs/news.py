@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.news import news_embed
 from bot.discord.render import RenderMemo
+from bot.discord.respond import reply
 from bot.i18n import current_language
 from bot.news.coins import parse_coin
 from cogs._common import coin_choices
@@ -57,7 +58,7 @@ class NewsCog(commands.Cog):
         embed = self._rendered.embed(
             brief, (current_language.get(), backend), lambda: news_embed(brief, backend)
         )
-        await interaction.response.send_message(embed=embed)
+        await reply(interaction, embed=embed)
 
     @news.autocomplete("coin")
     async def coin_autocomplete(

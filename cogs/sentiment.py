@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.sentiment import sentiment_embed
 from bot.discord.render import RenderMemo
+from bot.discord.respond import reply
 from bot.i18n import current_language
 from bot.news.coins import parse_coin
 from cogs._common import coin_choices
@@ -47,7 +48,7 @@ class SentimentCog(commands.Cog):
         embed = self._rendered.embed(
             summary, current_language.get(), lambda: sentiment_embed(summary)
         )
-        await interaction.response.send_message(embed=embed)
+        await reply(interaction, embed=embed)
 
     @sentiment.autocomplete("coin")
     async def coin_autocomplete(

@@ -44,12 +44,12 @@ EXTENSIONS = (
 
 Job = Callable[[], Awaitable[None]]
 
-# The collector's thresholds once started (None: CPython's 700, 10, 10). During a 200-burst
-# those ran ~24 collections, 76-124 ms of the loop's CPU, and (20000, 20, 20) cut that to one
-# young collection (bench.interactions --gc). Not the default yet: with it
-# tests/discord/test_admin.py fails 4 times in 5 with "database is locked", so something still
-# relies on the cyclic collector to release an SQLite connection; find that first.
-GC_THRESHOLDS: tuple[int, ...] | None = None
+# The collector's thresholds once started (start-up's objects are frozen before: see
+# bot/runtime/tuning.py). CPython's (700, 10, 10) ran ~24 collections, 60-120 ms of the loop's
+# CPU, during a 200-burst; these run about one young collection (bench.interactions --gc).
+# Nothing may rely on the collector to release a resource (an SQLite connection's lock did:
+# bot/storage/db.py RollbackOnClose). None: CPython's.
+GC_THRESHOLDS: tuple[int, ...] | None = (20_000, 20, 20)
 
 
 def configure_endpoints(api_base: str, gateway_url: str) -> None:

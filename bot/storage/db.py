@@ -7,10 +7,12 @@ confined to this module (identity columns in migrations, insert-or-ignore).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import pkgutil
 import re
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +111,10 @@ class Database:
         )
         if sqlite_file:
             Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        sqlite_db = parsed.get_backend_name() == "sqlite"
+        engine = create_async_engine(
+            url, connect_args={"factory": RollbackOnClose} if sqlite_db else {}
+        )
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return cls(engine)
@@ -214,6 +219,24 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+class RollbackOnClose(sqlite3.Connection):
+    """An SQLite connection that ends its transaction before it closes.
+
+    A task cancelled inside a transaction (the bot stopping, a timeout) makes SQLAlchemy
+    close the connection mid-way. SQLite closes a connection whose statements are still
+    referenced as a "zombie" that keeps its locks until they are freed, and the
+    cancellation's traceback holds them in a reference cycle: the file stayed write-locked
+    for every other connection and process ("database is locked") until the cyclic garbage
+    collector ran (tests/storage/test_cancelled_writes.py).
+    """
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # closed already, or the file is gone
+            if self.in_transaction:
+                self.rollback()
+        super().close()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

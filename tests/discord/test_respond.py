@@ -1,0 +1,50 @@
+"""bot/discord/respond.py against the installed discord.py and the fake Discord: one callback
+POST without `with_response` (Discord answers 204), and discord.py's own calls afterwards
+behave as after `InteractionResponse.send_message`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.discord.respond import reply
+from tests.discord.conftest import EN_CHANNEL, EN_GUILD, Running
+from tests.discord.test_commands import ask
+from tests.harness import ALICE
+
+
+async def test_reply_marks_the_interaction_answered_for_discord_py(running: Running) -> None:
+    seen: dict[str, Any] = {}
+
+    @app_commands.command(name="probe", description="test only")
+    async def probe(interaction: discord.Interaction) -> None:
+        await reply(interaction, "first @everyone <@123>", ephemeral=True)
+        seen["done"] = interaction.response.is_done()
+        try:
+            await reply(interaction, "again")
+        except discord.InteractionResponded:
+            seen["again"] = "refused"
+        await interaction.followup.send("followup", ephemeral=True)
+        await interaction.edit_original_response(content="edited")
+        raise RuntimeError("after the reply")  # the tree's error reply goes as a followup
+
+    running.bot.tree.add_command(probe)  # discord.py finds it by name; no sync needed
+    handle = await running.fake.slash(EN_GUILD, EN_CHANNEL, ALICE, "probe")
+    first = await handle.wait_final()
+    assert first.ephemeral and first.pings.nobody  # the client's allowed mentions: none
+    assert first.allowed_mentions == {"parse": []}
+    assert (await handle.wait_followup(1)).content == "followup"
+    error = await handle.wait_followup(2)
+    assert [a.status for a in handle.attempts] == [200]  # one callback, accepted
+    assert seen == {"done": True, "again": "refused"}
+    assert error.ephemeral and error.content.startswith("⚠️ Something went wrong")
+    assert first.content == "edited"
+
+
+async def test_commands_reply_with_one_callback(running: Running) -> None:
+    reply_ = await ask(running, EN_GUILD, "news")
+    assert reply_.embeds and not reply_.ephemeral
+    about = await ask(running, EN_GUILD, "about")
+    assert about.embeds and about.ephemeral
