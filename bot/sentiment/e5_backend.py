@@ -26,6 +26,7 @@ from bot.sentiment.transformers_backend import (
     quantize,
 )
 from bot.sentiment.types import Sentiment
+from bot.sentiment.xlmr_tokenizer import xlmr_sentencepiece
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,11 @@ def load_encoder(
     """Tokenizer and bare encoder; raises ModelLoadError with a short reason.
 
     The word-embedding table is kept in fp16 (bot/sentiment/compact.py: half the encoder's
-    memory for multilingual-e5-small, embeddings within cosine 0.9999 of fp32)."""
+    memory for multilingual-e5-small, embeddings within cosine 0.9999 of fp32). An XLM-R style
+    folder with `sentencepiece.bpe.model` is tokenized by bot/sentiment/xlmr_tokenizer.py
+    (about 250 MB less than the `tokenizers` one for e5's vocabulary), any other through
+    AutoTokenizer."""
+    tokenizer: Any = xlmr_sentencepiece(model_id, cache_dir, MAX_LENGTH_CAP)
     try:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -85,7 +90,8 @@ def load_encoder(
         kwargs: dict[str, Any] = {"local_files_only": local_only}
         if cache_dir is not None:
             kwargs["cache_dir"] = str(cache_dir)
-        tokenizer = AutoTokenizer.from_pretrained(model_id, **kwargs)
+        if tokenizer is None:
+            tokenizer = AutoTokenizer.from_pretrained(model_id, **kwargs)
         model = AutoModel.from_pretrained(model_id, **kwargs)
     except Exception as exc:  # transformers raises OSError, ValueError, EnvironmentError, ...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -102,6 +108,8 @@ def load_encoder(
     positions = getattr(model.config, "max_position_embeddings", None)
     if isinstance(positions, int) and positions > 0:
         limits.append(positions)
+    kind = getattr(tokenizer, "kind", "transformers")
+    log.info("sentiment encoder %s: %s tokenizer (%s)", model_id, kind, type(tokenizer).__name__)
     return Encoder(tokenizer, model, min(limits), hidden)
 
 
