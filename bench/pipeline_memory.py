@@ -1,7 +1,7 @@
 """The pipeline process's memory with the default sentiment model (e5 encoder + the head).
 
     .venv/bin/python -m bench.pipeline_memory [--texts 2000] [--batch-size 16] [--threads 1]
-        [--variant both|fp16|fp32] [--tokenizer both|sentencepiece|rust] [--encoder DIR]
+        [--variant both|fp16|fp32|int8] [--tokenizer both|sentencepiece|rust] [--encoder DIR]
 
 Each variant runs in a process of its own, which imports what `python -m bot pipeline`
 imports, loads the e5 backend through the production loader (E5Backend: AutoTokenizer,
@@ -15,7 +15,8 @@ tokenizer files at the same size: `sentencepiece.bpe.model` and the tokenizer.js
 from it (250,002 ids: random pieces about as long as the real ones, as the tokenizers'
 memory grows with their pieces). `--encoder DIR`: a real folder instead, e.g. one written by
 `python -m bench.e5_convert DIR`. `fp32` is the table as loaded (before
-bot/sentiment/compact.py), `fp16` what the bot does. `--tokenizer sentencepiece` is what the
+bot/sentiment/compact.py), `fp16` what the bot does, `int8` the table in int8 with a scale
+per row (`load_encoder(..., int8_table=True)`). `--tokenizer sentencepiece` is what the
 bot uses when the folder has the .model file (bot/sentiment/xlmr_tokenizer.py), `rust` the
 same folder without it (transformers' `tokenizers` Unigram, as before).
 """
@@ -217,7 +218,11 @@ def measure(encoder: Path, variant: str, n: int, batch_size: int, threads: int) 
     logging.basicConfig(level=logging.WARNING, format="  %(message)s")
     logging.getLogger("bot.sentiment.e5_backend").setLevel(logging.INFO)
     backend = E5Backend(
-        str(encoder), batch_size=batch_size, threads=threads, fp16_embeddings=variant == "fp16"
+        str(encoder),
+        batch_size=batch_size,
+        threads=threads,
+        fp16_embeddings=variant == "fp16",
+        int8_table=variant == "int8",
     )
     start = time.perf_counter()
     backend.load()
@@ -238,7 +243,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=16, help="SENTIMENT_BATCH_SIZE")
     parser.add_argument("--threads", type=int, default=1, help="TORCH_THREADS")
-    parser.add_argument("--variant", choices=["both", "fp16", "fp32"], default="both")
+    parser.add_argument("--variant", choices=["both", "fp16", "fp32", "int8"], default="both")
     parser.add_argument(
         "--tokenizer",
         choices=["both", "sentencepiece", "rust"],

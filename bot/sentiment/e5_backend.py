@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.sentiment.compact import half_embeddings, length_batches, trim_heap
+from bot.sentiment.compact import half_embeddings, int8_embeddings, length_batches, trim_heap
 from bot.sentiment.e5_head import Head, HeadError, label_of, load_head
 from bot.sentiment.transformers_backend import (
     MAX_LENGTH_CAP,
@@ -73,6 +73,7 @@ def load_encoder(
     local_only: bool = True,
     quantized: bool = False,
     fp16_embeddings: bool = True,
+    int8_table: bool = False,
 ) -> Encoder:
     """Tokenizer and bare encoder; raises ModelLoadError with a short reason.
 
@@ -97,7 +98,9 @@ def load_encoder(
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load encoder {model_id!r}: {reason}") from exc
     model.eval()
-    if fp16_embeddings:
+    if int8_table:
+        int8_embeddings(model)
+    elif fp16_embeddings:
         half_embeddings(model)
     if quantized:
         model = quantize(model)
@@ -126,9 +129,11 @@ class E5Backend:
         cache_dir: Path | None = None,
         quantized: bool = False,
         fp16_embeddings: bool = True,
+        int8_table: bool = False,
     ) -> None:
         self.encoder_id = encoder_id
         self.fp16_embeddings = fp16_embeddings
+        self.int8_table = int8_table
         self.head_path = head_path
         self.batch_size = batch_size
         self.threads = threads
@@ -162,6 +167,7 @@ class E5Backend:
                     self.cache_dir,
                     quantized=self.quantized,
                     fp16_embeddings=self.fp16_embeddings,
+                    int8_table=self.int8_table,
                 )
                 try:
                     head.validate(encoder.hidden_size)
