@@ -1,7 +1,7 @@
 """The pipeline process's memory with the default sentiment model (e5 encoder + the head).
 
     .venv/bin/python -m bench.pipeline_memory [--texts 2000] [--batch-size 16] [--threads 1]
-        [--variant both|fp16|fp32|int8] [--tokenizer both|sentencepiece|rust] [--encoder DIR]
+        [--variant int8|fp16|fp32|all] [--tokenizer both|sentencepiece|rust] [--encoder DIR]
 
 Each variant runs in a process of its own, which imports what `python -m bot pipeline`
 imports, loads the e5 backend through the production loader (E5Backend: AutoTokenizer,
@@ -15,8 +15,8 @@ tokenizer files at the same size: `sentencepiece.bpe.model` and the tokenizer.js
 from it (250,002 ids: random pieces about as long as the real ones, as the tokenizers'
 memory grows with their pieces). `--encoder DIR`: a real folder instead, e.g. one written by
 `python -m bench.e5_convert DIR`. `fp32` is the table as loaded (before
-bot/sentiment/compact.py), `fp16` what the bot does, `int8` the table in int8 with a scale
-per row (`load_encoder(..., int8_table=True)`). `--tokenizer sentencepiece` is what the
+bot/sentiment/compact.py), `fp16` the table in fp16, `int8` (what the bot does) in int8 with
+a scale per row. `--tokenizer sentencepiece` is what the
 bot uses when the folder has the .model file (bot/sentiment/xlmr_tokenizer.py), `rust` the
 same folder without it (transformers' `tokenizers` Unigram, as before).
 """
@@ -243,7 +243,12 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=16, help="SENTIMENT_BATCH_SIZE")
     parser.add_argument("--threads", type=int, default=1, help="TORCH_THREADS")
-    parser.add_argument("--variant", choices=["both", "fp16", "fp32", "int8"], default="both")
+    parser.add_argument(
+        "--variant",
+        choices=["all", "fp32", "fp16", "int8"],
+        default="int8",
+        help="the word-embedding table (default: the bot's, int8)",
+    )
     parser.add_argument(
         "--tokenizer",
         choices=["both", "sentencepiece", "rust"],
@@ -274,7 +279,7 @@ def main() -> None:
             folders["rust"] = without_sentencepiece(encoder, Path(tmp) / "rust-tokenizer")
         if args.tokenizer == "rust":
             del folders["sentencepiece"]
-        variants = ["fp32", "fp16"] if args.variant == "both" else [args.variant]
+        variants = ["fp32", "fp16", "int8"] if args.variant == "all" else [args.variant]
         for (tokenizer, folder), variant in itertools.product(folders.items(), variants):
             print(
                 f"{variant} table, {tokenizer} tokenizer, batches of {args.batch_size}, "

@@ -78,7 +78,9 @@ def load_encoder(
     """Tokenizer and bare encoder; raises ModelLoadError with a short reason.
 
     The word-embedding table is kept in fp16 (bot/sentiment/compact.py: half the encoder's
-    memory for multilingual-e5-small, embeddings within cosine 0.9999 of fp32). An XLM-R style
+    memory for multilingual-e5-small, embeddings within cosine 0.9999 of fp32), or with
+    `int8_table` (E5Backend's default) in int8 with a scale per row: a quarter, cosine 0.99998
+    on real e5 weights (docs/sentiment-models.md). An XLM-R style
     folder with `sentencepiece.bpe.model` is tokenized by bot/sentiment/xlmr_tokenizer.py
     (about 250 MB less than the `tokenizers` one for e5's vocabulary), any other through
     AutoTokenizer."""
@@ -129,7 +131,7 @@ class E5Backend:
         cache_dir: Path | None = None,
         quantized: bool = False,
         fp16_embeddings: bool = True,
-        int8_table: bool = False,
+        int8_table: bool = True,
     ) -> None:
         self.encoder_id = encoder_id
         self.fp16_embeddings = fp16_embeddings
