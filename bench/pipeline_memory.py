@@ -1,7 +1,7 @@
 """The pipeline process's memory with the default sentiment model (e5 encoder + the head).
 
     .venv/bin/python -m bench.pipeline_memory [--texts 2000] [--batch-size 16] [--threads 1]
-        [--variant both|fp16|fp32] [--encoder DIR]
+        [--variant int8|fp16|fp32|all] [--tokenizer both|sentencepiece|rust] [--encoder DIR]
 
 Each variant runs in a process of its own, which imports what `python -m bot pipeline`
 imports, loads the e5 backend through the production loader (E5Backend: AutoTokenizer,
@@ -10,16 +10,22 @@ summary, as bot/sentiment/store.py builds them) in the pipeline's batches. It pr
 (private RssAnon + file-backed RssFile) at each step and the peak (VmHWM).
 
 Without --encoder, the model is multilingual-e5-small's shape with random weights (BertModel,
-250,037 x 384 embeddings, 12 layers; speed and memory do not depend on the values) and a
-Unigram tokenizer of the same size (250,002 random pieces about as long as the real ones:
-the tokenizer's memory grows with its pieces). `--encoder DIR`: a real folder instead, e.g.
-one written by `python -m bench.e5_convert DIR`. `fp32` is the table as loaded (before
-bot/sentiment/compact.py), `fp16` what the bot does.
+250,037 x 384 embeddings, 12 layers; speed and memory do not depend on the values) and its
+tokenizer files at the same size: `sentencepiece.bpe.model` and the tokenizer.json converted
+from it (250,002 ids: random pieces about as long as the real ones, as the tokenizers'
+memory grows with their pieces). `--encoder DIR`: a real folder instead, e.g. one written by
+`python -m bench.e5_convert DIR`. `fp32` is the table as loaded (before
+bot/sentiment/compact.py), `fp16` the table in fp16, `int8` (what the bot does) in int8 with
+a scale per row. `--tokenizer sentencepiece` is what the
+bot uses when the folder has the .model file (bot/sentiment/xlmr_tokenizer.py), `rust` the
+same folder without it (transformers' `tokenizers` Unigram, as before).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import logging
 import os
 import random
 import subprocess
@@ -31,7 +37,9 @@ from pathlib import Path
 from bench import ROOT
 from bench._stats import status_mb
 from bench.sentiment import load_headlines
+from bench.spm_model import CONTROL, NORMAL, UNKNOWN, normalizer_charsmap, with_pieces
 from bench.translate import E5_SMALL
+from bot.sentiment.xlmr_tokenizer import SPM_FILE
 
 PIECES = 250_002  # the real tokenizer's: ids above it are unused rows of the table
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
@@ -82,13 +90,9 @@ def random_pieces(count: int, seed: int = 0) -> list[str]:
     return list(pieces)
 
 
-def unigram_tokenizer(texts: list[str]) -> object:
-    """A Unigram tokenizer with PIECES pieces: every character and word of the texts, the
-    rest random pieces shaped like the real vocabulary's."""
-    from tokenizers import Tokenizer, normalizers, pre_tokenizers
-    from tokenizers.models import Unigram
-    from transformers import PreTrainedTokenizerFast
-
+def _vocabulary(texts: list[str]) -> list[tuple[str, float]]:
+    """PIECES ids numbered as XLM-R's: fairseq's four specials, every character and word of
+    the texts, random pieces shaped like the real vocabulary's, <mask> last."""
     pieces: dict[str, None] = dict.fromkeys(SPECIALS)
     for text in texts:
         for word in text.split():
@@ -96,15 +100,54 @@ def unigram_tokenizer(texts: list[str]) -> object:
             pieces.update(dict.fromkeys(word))
     pieces.update(dict.fromkeys(random_pieces(PIECES)))
     vocab = [(p, 0.0 if p in SPECIALS else -1.0 - i / 1e4) for i, p in enumerate(pieces)]
-    vocab = vocab[:PIECES]
+    vocab = vocab[: PIECES - 1]
     # The texts' pieces at random ids, as in the real vocabulary: the rows they read are
     # spread over the whole table (which decides how much of a mapped fp32 table is touched).
     rest = vocab[len(SPECIALS) :]
     random.Random(1).shuffle(rest)
-    vocab[len(SPECIALS) :] = rest
+    return vocab[: len(SPECIALS)] + rest + [("<mask>", 0.0)]
+
+
+def sentencepiece_model(vocab: list[tuple[str, float]], workdir: Path) -> bytes:
+    """The .model file of `vocab` (sentencepiece ids: fairseq's minus one, <unk> <s> </s>
+    first), with the specs (nmt_nfkc normalisation, as XLM-R's) of a tiny model trained here:
+    training 250,000 pieces would take hours, writing them takes seconds."""
+    import sentencepiece as spm
+
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(["a tiny model for its specs"] * 10),
+        model_prefix=str(workdir / "specs"),
+        vocab_size=20,
+        model_type="unigram",
+        normalization_rule_name="nmt_nfkc",
+        hard_vocab_limit=False,
+        minloglevel=2,
+    )
+    pieces = [("<unk>", 0.0, UNKNOWN), ("<s>", 0.0, CONTROL), ("</s>", 0.0, CONTROL)]
+    pieces += [(p, score, NORMAL) for p, score in vocab[len(SPECIALS) : -1]]
+    return with_pieces((workdir / "specs.model").read_bytes(), pieces)
+
+
+def xlmr_tokenizer_files(path: Path, texts: list[str]) -> None:
+    """sentencepiece.bpe.model plus the tokenizer.json transformers converts from it (its
+    XLMRobertaConverter: the pieces' scores, the model's NFKC map), as the hub folder has."""
+    import json
+
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import Unigram
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = _vocabulary(texts)
+    model = sentencepiece_model(vocab, path)
+    for leftover in path.glob("specs.*"):
+        leftover.unlink()
+    (path / SPM_FILE).write_bytes(model)
     tok = Tokenizer(Unigram(vocab, unk_id=3, byte_fallback=False))  # type: ignore[arg-type]
-    tok.normalizer = normalizers.NFKC()
+    tok.normalizer = normalizers.Precompiled(normalizer_charsmap(model))
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.post_processor = processors.TemplateProcessing(  # type: ignore[assignment]
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token="<s>",
@@ -113,12 +156,18 @@ def unigram_tokenizer(texts: list[str]) -> object:
         sep_token="</s>",
         pad_token="<pad>",
         unk_token="<unk>",
+        mask_token="<mask>",
         model_max_length=512,
     )
-    return fast
+    fast.save_pretrained(path)
+    config_file = path / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["tokenizer_class"] = "XLMRobertaTokenizer"  # as the hub's folder says
+    config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
 
 
 def save_random_e5(path: Path) -> None:
+    """multilingual-e5-small's folder with random weights (bench.interactions uses it too)."""
     import torch
     from transformers import BertConfig, BertModel
     from transformers.utils import logging as hf_logging
@@ -127,7 +176,16 @@ def save_random_e5(path: Path) -> None:
     torch.manual_seed(0)
     BertModel(BertConfig(**E5_SMALL)).save_pretrained(path)
     texts, _ = article_texts(2000)
-    unigram_tokenizer(texts).save_pretrained(path)  # type: ignore[attr-defined]
+    xlmr_tokenizer_files(path, texts)
+
+
+def without_sentencepiece(folder: Path, path: Path) -> Path:
+    """The same folder without the .model file (links): the transformers tokenizer loads."""
+    path.mkdir()
+    for item in folder.iterdir():
+        if item.name != SPM_FILE:
+            (path / item.name).symlink_to(item.resolve())
+    return path
 
 
 def _memory() -> dict[str, float]:
@@ -156,8 +214,15 @@ def measure(encoder: Path, variant: str, n: int, batch_size: int, threads: int) 
     _line("+ torch, transformers")
     from bot.sentiment.e5_backend import E5Backend
 
+    # The loader's line naming the tokenizer it chose.
+    logging.basicConfig(level=logging.WARNING, format="  %(message)s")
+    logging.getLogger("bot.sentiment.e5_backend").setLevel(logging.INFO)
     backend = E5Backend(
-        str(encoder), batch_size=batch_size, threads=threads, fp16_embeddings=variant == "fp16"
+        str(encoder),
+        batch_size=batch_size,
+        threads=threads,
+        fp16_embeddings=variant == "fp16",
+        int8_table=variant == "int8",
     )
     start = time.perf_counter()
     backend.load()
@@ -178,7 +243,18 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=16, help="SENTIMENT_BATCH_SIZE")
     parser.add_argument("--threads", type=int, default=1, help="TORCH_THREADS")
-    parser.add_argument("--variant", choices=["both", "fp16", "fp32"], default="both")
+    parser.add_argument(
+        "--variant",
+        choices=["all", "fp32", "fp16", "int8"],
+        default="int8",
+        help="the word-embedding table (default: the bot's, int8)",
+    )
+    parser.add_argument(
+        "--tokenizer",
+        choices=["both", "sentencepiece", "rust"],
+        default="both",
+        help="ours (the folder's sentencepiece.bpe.model) or transformers' (without it)",
+    )
     parser.add_argument("--encoder", type=Path, help="a real encoder folder (default: random)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # (internal) one run
     args = parser.parse_args()
@@ -198,12 +274,20 @@ def main() -> None:
                 "b.save_random_e5(pathlib.Path(sys.argv[1]))"
             )
             subprocess.run([sys.executable, "-c", code, str(encoder)], cwd=ROOT, check=True)
-        variants = ["fp32", "fp16"] if args.variant == "both" else [args.variant]
-        for variant in variants:
-            print(f"{variant} table, batches of {args.batch_size}, {args.threads} thread(s):")
+        folders = {"sentencepiece": encoder}
+        if args.tokenizer != "sentencepiece":
+            folders["rust"] = without_sentencepiece(encoder, Path(tmp) / "rust-tokenizer")
+        if args.tokenizer == "rust":
+            del folders["sentencepiece"]
+        variants = ["fp32", "fp16", "int8"] if args.variant == "all" else [args.variant]
+        for (tokenizer, folder), variant in itertools.product(folders.items(), variants):
+            print(
+                f"{variant} table, {tokenizer} tokenizer, batches of {args.batch_size}, "
+                f"{args.threads} thread(s):"
+            )
             subprocess.run(
                 [
-                    sys.executable, "-m", "bench.pipeline_memory", "--measure", str(encoder),
+                    sys.executable, "-m", "bench.pipeline_memory", "--measure", str(folder),
                     "--variant", variant, "--texts", str(args.texts),
                     "--batch-size", str(args.batch_size), "--threads", str(args.threads),
                 ],

@@ -30,14 +30,16 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def default_model(directory: Path) -> Path:
-    """The default model's architecture with random weights, saved where the pipeline loads
-    it from (bench/sentiment.py: no hub access; speed and memory do not depend on values)."""
-    path = directory / "random-default-model"
-    print(f"saving the default model's architecture with random weights to {path}", flush=True)
+    """The default model (multilingual-e5-small + the shipped head) in its real shape with
+    random weights, tokenizer files included (bench/pipeline_memory.py, its one builder),
+    saved where the pipeline loads it from: no hub access; speed and memory do not depend
+    on the values."""
+    path = directory / "random-e5-small"
+    print(f"saving the default model's shape with random weights to {path}", flush=True)
     # In a process of its own: torch must not count in this (the Discord) process's RSS.
     code = (
-        "import sys, pathlib, bench.sentiment as b; "
-        "b.save_default_architecture(pathlib.Path(sys.argv[1]))"
+        "import sys, pathlib, bench.pipeline_memory as b; "
+        "b.save_random_e5(pathlib.Path(sys.argv[1]))"
     )
     subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, check=True)
     return path
@@ -68,7 +70,7 @@ def main() -> None:
     parser.add_argument(
         "--model",
         help="score with SENTIMENT_BACKEND=transformers and this model path; `default`: the "
-        "default model's shape with random weights",
+        "default model (the e5 encoder + the shipped head) in its shape with random weights",
     )
     parser.add_argument(
         "--loop",
@@ -113,7 +115,7 @@ def main() -> None:
         bot.discord.tree.ADMISSIONS_PER_STEP = args.admission
     with tempfile.TemporaryDirectory() as tmp:
         if args.model == "default":
-            args.model = default_model(Path(tmp))
+            args.model = args.encoder = default_model(Path(tmp))
         # The bot's process: on the loop `python -m bot run` uses (uvloop where installed).
         code = eventloop.run(main_async(args), args.loop)
     sys.exit(code)

@@ -143,6 +143,12 @@ class Passes:
 def model_env(args: argparse.Namespace) -> dict[str, str]:
     if args.model is None:
         return {"SENTIMENT_BACKEND": "lexicon"}
+    if getattr(args, "encoder", None):  # --model default: the e5 encoder with the shipped head
+        return {
+            "SENTIMENT_BACKEND": "transformers",
+            "SENTIMENT_MODEL": "",
+            "SENTIMENT_ENCODER": str(args.encoder),
+        }
     return {"SENTIMENT_BACKEND": "transformers", "SENTIMENT_MODEL": str(args.model)}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.sentiment.compact import half_embeddings, length_batches, trim_heap
+from bot.sentiment.compact import half_embeddings, int8_embeddings, length_batches, trim_heap
 from bot.sentiment.e5_head import Head, HeadError, label_of, load_head
 from bot.sentiment.transformers_backend import (
     MAX_LENGTH_CAP,
@@ -26,6 +26,7 @@ from bot.sentiment.transformers_backend import (
     quantize,
 )
 from bot.sentiment.types import Sentiment
+from bot.sentiment.xlmr_tokenizer import xlmr_sentencepiece
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,18 @@ def load_encoder(
     local_only: bool = True,
     quantized: bool = False,
     fp16_embeddings: bool = True,
+    int8_table: bool = False,
 ) -> Encoder:
     """Tokenizer and bare encoder; raises ModelLoadError with a short reason.
 
     The word-embedding table is kept in fp16 (bot/sentiment/compact.py: half the encoder's
-    memory for multilingual-e5-small, embeddings within cosine 0.9999 of fp32)."""
+    memory for multilingual-e5-small, embeddings within cosine 0.9999 of fp32), or with
+    `int8_table` (E5Backend's default) in int8 with a scale per row: a quarter, cosine 0.99998
+    on real e5 weights (docs/sentiment-models.md). An XLM-R style
+    folder with `sentencepiece.bpe.model` is tokenized by bot/sentiment/xlmr_tokenizer.py
+    (about 250 MB less than the `tokenizers` one for e5's vocabulary), any other through
+    AutoTokenizer."""
+    tokenizer: Any = xlmr_sentencepiece(model_id, cache_dir, MAX_LENGTH_CAP)
     try:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -85,13 +93,16 @@ def load_encoder(
         kwargs: dict[str, Any] = {"local_files_only": local_only}
         if cache_dir is not None:
             kwargs["cache_dir"] = str(cache_dir)
-        tokenizer = AutoTokenizer.from_pretrained(model_id, **kwargs)
+        if tokenizer is None:
+            tokenizer = AutoTokenizer.from_pretrained(model_id, **kwargs)
         model = AutoModel.from_pretrained(model_id, **kwargs)
     except Exception as exc:  # transformers raises OSError, ValueError, EnvironmentError, ...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load encoder {model_id!r}: {reason}") from exc
     model.eval()
-    if fp16_embeddings:
+    if int8_table:
+        int8_embeddings(model)
+    elif fp16_embeddings:
         half_embeddings(model)
     if quantized:
         model = quantize(model)
@@ -102,6 +113,8 @@ def load_encoder(
     positions = getattr(model.config, "max_position_embeddings", None)
     if isinstance(positions, int) and positions > 0:
         limits.append(positions)
+    kind = getattr(tokenizer, "kind", "transformers")
+    log.info("sentiment encoder %s: %s tokenizer (%s)", model_id, kind, type(tokenizer).__name__)
     return Encoder(tokenizer, model, min(limits), hidden)
 
 
@@ -118,9 +131,11 @@ class E5Backend:
         cache_dir: Path | None = None,
         quantized: bool = False,
         fp16_embeddings: bool = True,
+        int8_table: bool = True,
     ) -> None:
         self.encoder_id = encoder_id
         self.fp16_embeddings = fp16_embeddings
+        self.int8_table = int8_table
         self.head_path = head_path
         self.batch_size = batch_size
         self.threads = threads
@@ -154,6 +169,7 @@ class E5Backend:
                     self.cache_dir,
                     quantized=self.quantized,
                     fp16_embeddings=self.fp16_embeddings,
+                    int8_table=self.int8_table,
                 )
                 try:
                     head.validate(encoder.hidden_size)

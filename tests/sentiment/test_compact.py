@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.sentiment import compact
-from bot.sentiment.compact import half_embeddings, release_pages
+from bot.sentiment.compact import half_embeddings, int8_embeddings, release_pages
 from bot.sentiment.e5_backend import load_encoder
 from bot.sentiment.transformers_backend import TransformersBackend, load_model
 from tests.sentiment.conftest import SENTENCES
@@ -146,3 +146,37 @@ def test_bounded_batches_give_the_embeddings_of_one_by_one(tiny_encoder: Path) -
     together = encoder.embed(texts, batch_size=16)
     alone = np.vstack([encoder.embed([t], batch_size=1) for t in texts])
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_int8_table_rows_are_within_half_a_step_of_fp32(
+    tiny_encoder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(tiny_encoder), local_files_only=True)
+    source = model.get_input_embeddings().weight.detach().clone()
+    with torch.no_grad():  # a zero row must not divide by zero
+        model.get_input_embeddings().weight[4].zero_()
+        source[4].zero_()
+    monkeypatch.setattr(compact, "_CHUNK_BYTES", 7 * 16 * 4)  # 7 rows a step, a ragged end
+    saved = int8_embeddings(model)
+    assert saved == source.numel() * 3 - source.shape[0] * 4
+    embedding = model.get_input_embeddings()
+    assert embedding.weight.dtype == torch.int8 and embedding.scale.dtype == torch.float32
+    assert int(embedding.weight.abs().amax(dim=1).min()) in (0, 127)  # each row uses the range
+    ids = torch.arange(source.shape[0]).unsqueeze(0)
+    rows = embedding(ids)[0]
+    assert rows.dtype == torch.float32
+    step = source.abs().amax(dim=1, keepdim=True) / 127
+    assert bool(((rows - source).abs() <= step / 2 + 1e-7).all())
+    assert not torch.equal(rows, source)  # really rounded
+    assert torch.equal(rows[4], torch.zeros_like(rows[4]))
+
+
+def test_int8_table_keeps_the_embeddings_of_fp32(tiny_encoder: Path) -> None:
+    full = load_encoder(str(tiny_encoder), fp16_embeddings=False)
+    small = load_encoder(str(tiny_encoder), int8_table=True)
+    assert type(small.model.get_input_embeddings()).__name__ == "Int8Embedding"
+    a, b = full.embed(TEXTS, batch_size=3), small.embed(TEXTS, batch_size=3)
+    assert (a * b).sum(axis=1).min() >= 0.999
