@@ -222,3 +222,15 @@ def test_greedy_calls_take_64_segments_beam_16_and_results_keep_their_order(
     cut = tok(texts, truncation=True, max_length=loaded.positions)["input_ids"]
     assert [g.text for g in out] == [tok.decode(ids, skip_special_tokens=True) for ids in cut]
     assert len(set(texts)) == 70
+
+
+def test_translation_threads_sets_ctranslate2s_threads_else_torch_threads(
+    settings: Settings, tiny_marian: Path, tmp_path: Path
+) -> None:
+    base = settings.model_copy(
+        update={"translation_model_en_nl": str(tiny_marian), "hf_cache_dir": tmp_path}
+    )
+    assert base.translation_threads == 0
+    assert Translators(base.model_copy(update={"torch_threads": 3})).build("nl").threads == 3
+    both = base.model_copy(update={"torch_threads": 1, "translation_threads": 2})
+    assert Translators(both).build("nl").threads == 2  # what Translator(intra_threads=) gets
