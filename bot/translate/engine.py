@@ -1,11 +1,13 @@
 """Translate stored stories with any `Translator`: prepare, mask, check, retry, fall back.
 
 Per story: the title (sentence-cased when Title Case or ALL-CAPS) and each summary sentence
-are segments. All segments of a batch of stories go to the model together; each output is
-unmasked and checked (bot/translate/checks.py). A segment that fails is tried once more
-without masks; if that fails too, the whole story keeps its original title and summary with
-status 'fallback' and the problems, so a reader never sees a half-translated story or a bad
-translation in place of a good original. Runs in the pipeline worker thread (blocking).
+are segments. All segments of a batch of stories go to the model together, each distinct
+text once (a sentence several stories carry), and none with no words beyond its placeholders;
+each output is unmasked with its own story's originals and checked (bot/translate/checks.py).
+A segment that fails is tried once more without masks; if that fails too, the whole story
+keeps its original title and summary with status 'fallback' and the problems, so a reader
+never sees a half-translated story or a bad translation in place of a good original.
+Runs in the pipeline worker thread (blocking).
 """
 
 from __future__ import annotations
