@@ -1,7 +1,8 @@
 """Translation benchmark: time for 50 new stories, and the pipeline process's peak memory.
 
     .venv/bin/python -m bench.translate [--engine ctranslate2|torch] [--stories 50]
-        [--skip-speed] [--skip-memory] [--sentiment-encoder DIR]
+        [--skip-speed] [--skip-memory] [--sentiment-encoder DIR] [--pieces opus|unigram|bpe]
+        [--batch N] [--threads N]
 
 The models are random weights in the shape of the defaults (Helsinki-NLP/opus-mt-en-nl and
 -nl-en, Marian base: d_model 512, 6+6 layers, 8 heads, FFN 2048, swish, shared vocabulary
@@ -12,12 +13,16 @@ first, as `models download` does, then CTranslate2 int8 on one thread), `torch` 
 MarianTranslator (AutoModelForSeq2SeqLM, dynamic int8, one torch thread). Speed does not
 depend on weight values, only on how many tokens come out: random weights would stop at
 random, so the end-of-sentence token is suppressed and every segment runs to a fixed length:
-the cap the bot sets (1.5 x input + 10 tokens, what a looping model costs) and 1.2 x input
-(about what a real model writes for Dutch from English before it stops). The tokenizer is a
-SentencePiece model trained here on the bundled sample feeds (--pieces: unigram splits words
-into more tokens than the real 32k vocabularies, bpe into fewer; the two bracket the cost);
-the stories are the English ones of those feeds with a summary (title + summary, through the
-bot's cleaning).
+the cap the bot sets per batch (1.5 x input + 10 tokens, what a looping model costs) and 1.2
+x its own input (about what a real model writes for Dutch from English before it stops; each
+greedy segment is stopped there by a step callback and leaves its batch, as at a real end
+token; beam search has no callback, so there each runs to 1.2 x its batch's longest). The
+tokenizer is a SentencePiece model trained here on the bundled sample feeds; the default
+(`--pieces opus`) is sized so the bench texts split into OPUS-MT's tokens per word (see
+OPUS_TOKENS_PER_WORD), one shape to read against the target; unigram (about 2.0 a word)
+brackets it from above. The stories are the English ones of those feeds with a summary
+(title + summary, through the bot's cleaning); what is timed is what the first try sends
+(engine.first_inputs: each distinct segment with words to translate, once).
 
 Memory runs in fresh processes: the sentiment model in its default shape (the e5 backend:
 multilingual-e5-small's BertModel, 12 layers, 384 wide, 250,037 vocabulary, random weights,
@@ -31,7 +36,6 @@ with one thread they agree when the machine is idle), peak RSS, and the load ave
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
@@ -43,6 +47,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import ROOT
+from bench._mt_shape import (
+    OPUS_TOKENS_PER_WORD,
+    StopAt,
+    bench_segments,
+    python_side,
+    timed,
+    tokens_per_word,
+    train_pieces,
+)
 from bench._stats import peak_rss_mb, rss_mb, status_mb
 
 SAMPLES = ROOT / "bot" / "data" / "sample_feeds"
@@ -73,7 +86,6 @@ E5_SMALL = {
     "layer_norm_eps": 1e-12,
     "pad_token_id": 1,
 }
-SPM_PIECES = 8_000  # how finely words split; the real vocabularies hold about 32k per side
 
 
 def load_stories(language: str = "en") -> list[tuple[str, str]]:
@@ -93,7 +105,14 @@ def load_stories(language: str = "en") -> list[tuple[str, str]]:
     return stories[::2] + stories[1::2]
 
 
-def build_model(path: Path, stories: list[tuple[str, str]], pieces: str = "unigram") -> Path:
+def build_model(
+    path: Path,
+    stories: list[tuple[str, str]],
+    pieces: str = "opus",
+    segments: list[str] | None = None,
+) -> Path:
+    """Random Marian base weights with a tokenizer trained on `stories`' texts; `opus` sizes
+    it on `segments` (default: all of `stories`' model inputs)."""
     import sentencepiece as spm
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
@@ -102,19 +121,10 @@ def build_model(path: Path, stories: list[tuple[str, str]], pieces: str = "unigr
     hf_logging.disable_progress_bar()
     path.mkdir(parents=True, exist_ok=True)
     text = [t for story in stories for t in story if t]
-    buffer = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(text),
-        model_writer=buffer,
-        vocab_size=SPM_PIECES,
-        hard_vocab_limit=False,
-        model_type=pieces,
-        character_coverage=1.0,
-        minloglevel=2,
-    )
+    proto = train_pieces(text, pieces, segments or bench_segments(stories))
     for name in ("source.spm", "target.spm"):
-        (path / name).write_bytes(buffer.getvalue())
-    proc = spm.SentencePieceProcessor(model_proto=buffer.getvalue())
+        (path / name).write_bytes(proto)
+    proc = spm.SentencePieceProcessor(model_proto=proto)
     vocab = {"</s>": 0, "<unk>": 1}
     for i in range(proc.get_piece_size()):
         vocab.setdefault(proc.id_to_piece(i), len(vocab))
@@ -140,7 +150,7 @@ def build_model(path: Path, stories: list[tuple[str, str]], pieces: str = "unigr
 
 
 def translator(
-    path: Path, beams: int, engine: str, source: str = "en", target: str = "nl"
+    path: Path, beams: int, engine: str, source: str = "en", target: str = "nl", threads: int = 1
 ) -> object:
     """The engine's translator on `path`, loaded; random weights never stop early, so every
     segment costs what the length rule allows (the end token is suppressed)."""
@@ -148,12 +158,13 @@ def translator(
         from bot.translate.ct2 import Ct2Translator
 
         ct2 = Ct2Translator(
-            str(path), source, target, beams=beams, threads=1, cache_dir=path.parent / "hf"
+            str(path), source, target, beams=beams, threads=threads, cache_dir=path.parent / "hf"
         )
         ct2.load()
         ct2.options = {"suppress_sequences": [["</s>"]]}
         loaded = ct2._loaded
         assert loaded is not None
+        loaded.translator = StopAt(loaded.translator)
         probe = [
             loaded.tokenizer.convert_ids_to_tokens(loaded.tokenizer("Bitcoin rallies").input_ids)
         ]
@@ -161,6 +172,13 @@ def translator(
             probe * 4, max_decoding_length=40, **ct2.options
         )
         assert all(len(r.hypotheses[0]) == 40 for r in results), "the end token was not suppressed"
+        StopAt.rule = lambda n: 7 * n  # 21 tokens for the 3-token probe
+        results = loaded.translator.translate_batch(
+            [probe[0], probe[0][-2:]], beam_size=1, max_decoding_length=40, **ct2.options
+        )
+        StopAt.rule = None
+        got = [len(r.hypotheses[0]) for r in results]
+        assert got == [7 * len(probe[0]), 14], f"per-segment stop failed: {got}"
         return ct2
     from bot.translate.marian import MarianTranslator
 
@@ -172,7 +190,7 @@ def translator(
     return found
 
 
-def set_length_rule(rule: Callable[..., int]) -> None:
+def set_length_rule(rule: Callable[..., int], *, per_segment: bool = False) -> None:
     """Both engines write `rule(input tokens)` tokens (CTranslate2's cap leaves out the end
     token the torch engine forces; with it suppressed here, both get the same count)."""
     import bot.translate.ct2 as ct2
@@ -180,6 +198,7 @@ def set_length_rule(rule: Callable[..., int]) -> None:
 
     marian.new_tokens_for = rule
     ct2.new_tokens_for = lambda n, positions=512: rule(n, positions) + 1
+    StopAt.rule = (lambda n: rule(n, 512)) if per_segment else None
 
 
 def convert(folder: Path) -> None:
@@ -196,28 +215,24 @@ def convert(folder: Path) -> None:
         )
 
 
-def timed(found: object, stories: list[tuple[str, str]]) -> tuple[float, float, int]:
-    """One generate pass over every segment of `stories` (what a pass costs when the checks
-    pass; a segment that fails is tried once more without masks)."""
-    from bot.translate.engine import model_inputs
-    from bot.translate.store import PendingArticle
-
-    segments = [
-        text
-        for i, (title, summary) in enumerate(stories)
-        for text in model_inputs(PendingArticle(i, "en", title, summary))
-    ]
-    wall, cpu = time.perf_counter(), time.process_time()
-    found.translate(segments)  # type: ignore[attr-defined]
-    return time.perf_counter() - wall, time.process_time() - cpu, len(segments)
-
-
-def bench_speed(path: Path, stories: list[tuple[str, str]], engine: str) -> None:
+def bench_speed(
+    path: Path, stories: list[tuple[str, str]], engine: str, batch: int = 0, threads: int = 1
+) -> None:
     import bot.translate.marian as marian
+    from bot.translate.engine import first_inputs
+    from bot.translate.store import PendingArticle
 
     print(f"engine: {engine}")
     words = sum(len(f"{t} {s}".split()) for t, s in stories)
-    print(f"{len(stories)} English stories with a summary, {words / len(stories):.0f} words each")
+    segments = bench_segments(stories)
+    sent = first_inputs([PendingArticle(i, "en", t, s) for i, (t, s) in enumerate(stories)])
+    proto = (path / "source.spm").read_bytes()
+    print(
+        f"{len(stories)} English stories with a summary, {words / len(stories):.0f} words each; "
+        f"{len(segments)} segments, {len(sent)} sent to the model; "
+        f"{tokens_per_word(proto, sent):.2f} tokens a word (OPUS-MT: "
+        f"{OPUS_TOKENS_PER_WORD}); around the model {python_side(stories):.2f} s CPU"
+    )
     capped = marian.new_tokens_for
     lengths = {
         "at the bot's cap (1.5 x input + 10: a model that loops)": capped,
@@ -226,18 +241,21 @@ def bench_speed(path: Path, stories: list[tuple[str, str]], engine: str) -> None
     }
     for beams in (1, 4):
         start = time.perf_counter()
-        found = translator(path, beams, engine)
+        found = translator(path, beams, engine, threads=threads)
+        found.batch_size = batch  # type: ignore[attr-defined]  # 0: the engine's default
         load = time.perf_counter() - start
         timed(found, stories[:4])  # warm-up
         for label, rule in lengths.items():
             if beams > 1 and rule is capped:
                 continue  # beam search at the cap: only slower, and minutes on 2 cores
-            set_length_rule(rule)
-            wall, cpu, segments = timed(found, stories)
+            # a real model ends each segment at its own length; a looping one runs to the cap
+            set_length_rule(rule, per_segment=rule is not capped)
+            wall, cpu, sent_n = timed(found, stories)
+            size = found.batch_size or found.default_batch()  # type: ignore[attr-defined]
             print(
                 f"  beams {beams}, output {label}: {wall:.1f} s wall, {cpu:.1f} s CPU for "
-                f"{len(stories)} stories ({segments} segments; load {load:.1f} s); "
-                f"load average {_load()}"
+                f"{len(stories)} stories ({sent_n} segments, batches of {size}; "
+                f"load {load:.1f} s); load average {_load()}"
             )
         set_length_rule(capped)
 
@@ -325,10 +343,20 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument(
         "--pieces",
-        choices=["unigram", "bpe"],
-        default="unigram",
-        help="the bench tokenizer: unigram (about 2.1 tokens a word here: more than OPUS-MT's "
-        "vocabulary, errs slow) or bpe (about 1.2: fewer, errs fast)",
+        choices=["opus", "unigram", "bpe"],
+        default="opus",
+        help=f"the bench tokenizer: opus (BPE sized to OPUS-MT's {OPUS_TOKENS_PER_WORD} tokens "
+        "a word on these texts), or the old brackets unigram (about 2.0: errs slow) and bpe "
+        "(as many pieces as the text allows, about 1.36 on these texts)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CTranslate2 intra_threads for the speed runs (the bot's default on 2 cores: 1)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=0, help="segments per model call (0: the engine's default)"
     )
     parser.add_argument("--model", type=Path, help="(internal) the built models' folder")
     parser.add_argument("--memory", type=int, choices=[1, 2], help="(internal) directions")
@@ -343,13 +371,18 @@ def main() -> None:
         f"machine: {os.cpu_count()} CPUs, load average {_load()}; python {sys.version.split()[0]}"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        path = build_model(Path(tmp) / "en-nl", load_stories() + load_stories("nl"), args.pieces)
+        path = build_model(
+            Path(tmp) / "en-nl",
+            load_stories() + load_stories("nl"),
+            args.pieces,
+            bench_segments(stories),
+        )
         # a second folder: two directions are two files, mapped and loaded separately
         shutil.copytree(path, Path(tmp) / "nl-en")
         if args.engine == "ctranslate2":
             convert(Path(tmp))
         if not args.skip_speed:
-            bench_speed(path, stories, args.engine)
+            bench_speed(path, stories, args.engine, args.batch, args.threads)
         if not args.skip_memory:
             if not args.sentiment_encoder:
                 save_e5_shape(Path(tmp) / "e5", load_stories())

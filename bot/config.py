@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     translation_quantize: bool = True  # int8 dynamic quantisation, like SENTIMENT_QUANTIZE
     # auto: CTranslate2 when installed (converted from the checkpoint on first use), else torch.
     translation_engine: Literal["auto", "ctranslate2", "torch"] = "auto"
+    # CTranslate2's intra-op threads; 0: TORCH_THREADS's value (1 on 2 cores: the event loop
+    # of the Discord process shares them; docs/translation.md). torch's count is process-wide.
+    translation_threads: int = Field(default=0, ge=0, le=64)
 
     # Daily digests and breakout alerts (docs/digest.md).
     digest_grace_hours: float = Field(default=6.0, ge=0, le=23)  # late delivery window

@@ -1,11 +1,13 @@
 """Translate stored stories with any `Translator`: prepare, mask, check, retry, fall back.
 
 Per story: the title (sentence-cased when Title Case or ALL-CAPS) and each summary sentence
-are segments. All segments of a batch of stories go to the model together; each output is
-unmasked and checked (bot/translate/checks.py). A segment that fails is tried once more
-without masks; if that fails too, the whole story keeps its original title and summary with
-status 'fallback' and the problems, so a reader never sees a half-translated story or a bad
-translation in place of a good original. Runs in the pipeline worker thread (blocking).
+are segments. All segments of a batch of stories go to the model together, each distinct
+text once (a sentence several stories carry), and none with no words beyond its placeholders;
+each output is unmasked with its own story's originals and checked (bot/translate/checks.py).
+A segment that fails is tried once more without masks; if that fails too, the whole story
+keeps its original title and summary with status 'fallback' and the problems, so a reader
+never sees a half-translated story or a bad translation in place of a good original.
+Runs in the pipeline worker thread (blocking).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.translate.checks import check_segment, has_letters
-from bot.translate.mask import mask, unmask
+from bot.translate.mask import mask, unmask, without_placeholders
 from bot.translate.store import PendingArticle, Translation
 from bot.translate.text import learn_names, sentence_case, split_sentences
 
@@ -83,7 +85,7 @@ class LazyTranslator(Generic[L]):
         threads: int = 0,
         cache_dir: Path | None = None,
         quantized: bool = True,
-        batch_size: int = 16,
+        batch_size: int = 0,
     ) -> None:
         self.model_id = model_id
         self.source_lang = source_lang
@@ -92,7 +94,7 @@ class LazyTranslator(Generic[L]):
         self.threads = threads
         self.cache_dir = cache_dir
         self.quantized = quantized
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # 0: the engine's `default_batch` for its beams
         # extra decoding options for the engine's call (the benchmark suppresses the end token)
         self.options: dict[str, Any] = {}
         self._loaded: L | None = None
@@ -119,8 +121,15 @@ class LazyTranslator(Generic[L]):
         loaded = self._loaded
         assert loaded is not None
         return in_length_batches(
-            texts, self.batch_size, lambda chunk: self._generate(loaded, chunk)
+            texts,
+            self.batch_size or self.default_batch(),
+            lambda chunk: self._generate(loaded, chunk),
         )
+
+    def default_batch(self) -> int:
+        """Segments per model call: 16 (torch's generate() keeps computing a finished
+        segment until its whole batch is done, so larger batches waste more)."""
+        return 16
 
     def _load(self) -> L:
         raise NotImplementedError
@@ -176,23 +185,45 @@ def model_inputs(article: PendingArticle) -> list[str]:
     return [s.masked for s in _prepare(article).segments()]
 
 
+def _input(seg: _Segment, masked: bool) -> str:
+    return seg.masked if masked else seg.source
+
+
+def _needs_model(seg: _Segment, masked: bool) -> bool:
+    """Letters beyond the placeholders: a segment of only tickers, links, numbers and
+    punctuation ("ZXQA: +5%") has nothing to translate and comes back as it is."""
+    if masked:
+        return has_letters(without_placeholders(seg.masked, seg.spans))
+    return has_letters(seg.source)
+
+
+def first_inputs(articles: list[PendingArticle]) -> list[str]:
+    """What the model is given for `articles` on the first try, each distinct text once
+    (what a pass costs when every check passes: benchmarks)."""
+    segments = [s for a in articles for s in _prepare(a).segments()]
+    return list(dict.fromkeys(s.masked for s in segments if _needs_model(s, True)))
+
+
 def _run(translator: Translator, segments: list[_Segment], *, masked: bool) -> None:
-    todo = [s for s in segments if has_letters(s.masked if masked else s.source)]
+    todo: dict[str, list[_Segment]] = {}  # each distinct input once: a repeated sentence
     for s in segments:
-        if not has_letters(s.masked if masked else s.source):
-            s.result, s.problems = s.source, []  # numbers or punctuation only: nothing to do
+        if _needs_model(s, masked):
+            todo.setdefault(_input(s, masked), []).append(s)
+        else:
+            s.result, s.problems = s.source, []  # nothing to translate
     if not todo:
         return
-    inputs = [s.masked if masked else s.source for s in todo]
-    for seg, text, out in zip(todo, inputs, translator.translate(inputs), strict=True):
-        problems = check_segment(text, out.text, unknown=out.unknown)
-        if masked:
-            restored = unmask(out.text, seg.spans)
-            problems += restored.problems
-            seg.result = restored.text
-        else:
-            seg.result = out.text
-        seg.problems = problems
+    inputs = list(todo)
+    for text, out in zip(inputs, translator.translate(inputs), strict=True):
+        for seg in todo[text]:
+            problems = check_segment(text, out.text, unknown=out.unknown)
+            if masked:
+                restored = unmask(out.text, seg.spans)  # each story's own originals
+                problems += restored.problems
+                seg.result = restored.text
+            else:
+                seg.result = out.text
+            seg.problems = problems
 
 
 def translate_articles(translator: Translator, articles: list[PendingArticle]) -> list[Translation]:

@@ -75,6 +75,11 @@ def mask(text: str) -> Masked:
     return Masked(_PROTECTED.sub(swap, text), spans)
 
 
+def without_placeholders(text: str, spans: dict[str, str]) -> str:
+    """`text` with its own placeholders removed: what is left for a model to translate."""
+    return _PLACEHOLDER.sub(lambda m: "" if m.group(0) in spans else m.group(0), text)
+
+
 @dataclass(frozen=True)
 class Unmasked:
     text: str

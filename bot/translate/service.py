@@ -85,7 +85,7 @@ class Translators:
             SOURCE_OF[target],
             target,
             beams=s.translation_beams,
-            threads=s.torch_threads,
+            threads=s.translation_threads or s.torch_threads,
             cache_dir=s.hf_cache_dir,
             quantized=s.translation_quantize,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -192,3 +193,44 @@ def test_the_engine_setting(settings: Settings, monkeypatch: pytest.MonkeyPatch)
     assert engine_of(settings.model_copy(update={"translation_engine": "ctranslate2"})) == (
         "ctranslate2"
     )
+
+
+def test_greedy_calls_take_64_segments_beam_16_and_results_keep_their_order(
+    tiny_marian: Path, tmp_path: Path
+) -> None:
+    translator = Ct2Translator(str(tiny_marian), "en", "nl", cache_dir=tmp_path)
+    assert translator.default_batch() == 64
+    translator.beams = 4
+    assert translator.default_batch() == 16
+    translator.beams = 1
+    translator.load()
+    loaded = translator._loaded
+    assert loaded is not None
+    sizes: list[int] = []
+
+    class Echo:  # writes its input back: each output names the segment it belongs to
+        def translate_batch(self, source: list[list[str]], **options: object) -> object:
+            sizes.append(len(source))
+            return [SimpleNamespace(hypotheses=[tokens[:-1]]) for tokens in source]
+
+    texts = [f"Markets moved {'up ' * (i % 7)}{'down ' * (i // 7)}today." for i in range(70)]
+    loaded.translator = Echo()
+    out = translator.translate(texts)
+    assert sorted(sizes) == [6, 64]
+    # length-sorted batches are mapped back: each result is its own input's (as cut)
+    tok = loaded.tokenizer
+    cut = tok(texts, truncation=True, max_length=loaded.positions)["input_ids"]
+    assert [g.text for g in out] == [tok.decode(ids, skip_special_tokens=True) for ids in cut]
+    assert len(set(texts)) == 70
+
+
+def test_translation_threads_sets_ctranslate2s_threads_else_torch_threads(
+    settings: Settings, tiny_marian: Path, tmp_path: Path
+) -> None:
+    base = settings.model_copy(
+        update={"translation_model_en_nl": str(tiny_marian), "hf_cache_dir": tmp_path}
+    )
+    assert base.translation_threads == 0
+    assert Translators(base.model_copy(update={"torch_threads": 3})).build("nl").threads == 3
+    both = base.model_copy(update={"torch_threads": 1, "translation_threads": 2})
+    assert Translators(both).build("nl").threads == 2  # what Translator(intra_threads=) gets

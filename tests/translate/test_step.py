@@ -90,7 +90,10 @@ async def test_the_bound_holds_for_a_whole_pass_newest_first(
     step = TranslationPass(db, translators, default_language="nl", limit=5)
     assert await step() == 5
     assert await step() == 0  # a second publish round in the same pass: bound used up
-    assert [len(c) for c in made["nl"].calls] == [10]  # 5 titles + 5 summaries, one batch
+    # one batch; the five are copies of one hostile story (title and summary the same
+    # text), so the model is given that text once and every copy gets its row
+    [sent] = made["nl"].calls
+    assert len(sent) == 1 and "airdrop" in sent[0]
     assert step.report.per_target == {"nl": 5}
     next_pass = TranslationPass(db, translators, default_language="nl", limit=5)
     assert await next_pass() == 3
