@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +26,32 @@ class TranslationStatus:
     @property
     def on(self) -> bool:
         return bool(self.models)
+
+    @property
+    def label(self) -> str:
+        """The models as a reader can take them in: "Helsinki-NLP/opus-mt-en-nl,
+        Helsinki-NLP/opus-mt-nl-en (CTranslate2 int8)" instead of the stored tags."""
+        return "; ".join(
+            f"{', '.join(ids)} ({engine})" if engine else ", ".join(ids)
+            for engine, ids in _by_engine(self.models).items()
+        )
+
+
+# The tag bot.translate's engines append to a model id (ct2.py, marian.py): the engine, the
+# precision and the beam count, so a change of any of them translates again.
+_TAG = re.compile(r"@(?P<ct2>ct2-)?(?P<precision>int8|fp32)-b(?P<beams>\d+)$")
+
+
+def _by_engine(models: tuple[str, ...]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for stored in models:
+        tag = _TAG.search(stored)
+        if tag is None:  # an older row or another engine: shown as stored
+            grouped.setdefault("", []).append(stored)
+            continue
+        engine = "CTranslate2" if tag["ct2"] else "PyTorch"
+        grouped.setdefault(f"{engine} {tag['precision']}", []).append(stored[: tag.start()])
+    return grouped
 
 
 @dataclass(frozen=True)

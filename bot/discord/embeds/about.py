@@ -36,7 +36,7 @@ def translation_text(status: TranslationStatus, server_on: bool) -> str:
             "Off: no translation model is available, so stories are shown as written, with "
             "their language marked."
         )
-    models = ", ".join(status.models)
+    models = status.label
     if not server_on:
         return _(
             "Off on this server: stories are shown as written (turn it on with /language "
