@@ -37,7 +37,7 @@ from pathlib import Path
 from bench import ROOT
 from bench._stats import status_mb
 from bench.sentiment import load_headlines
-from bench.spm_model import CONTROL, NORMAL, UNKNOWN, normalizer_charsmap, with_pieces
+from bench.spm_model import CONTROL, NORMAL, UNKNOWN, save_xlmr_tokenizer, with_pieces
 from bench.translate import E5_SMALL
 from bot.sentiment.xlmr_tokenizer import SPM_FILE
 
@@ -131,39 +131,12 @@ def sentencepiece_model(vocab: list[tuple[str, float]], workdir: Path) -> bytes:
 def xlmr_tokenizer_files(path: Path, texts: list[str]) -> None:
     """sentencepiece.bpe.model plus the tokenizer.json transformers converts from it (its
     XLMRobertaConverter: the pieces' scores, the model's NFKC map), as the hub folder has."""
-    import json
-
-    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
-    from tokenizers.models import Unigram
-    from transformers import PreTrainedTokenizerFast
-
     vocab = _vocabulary(texts)
     model = sentencepiece_model(vocab, path)
     for leftover in path.glob("specs.*"):
         leftover.unlink()
     (path / SPM_FILE).write_bytes(model)
-    tok = Tokenizer(Unigram(vocab, unk_id=3, byte_fallback=False))  # type: ignore[arg-type]
-    tok.normalizer = normalizers.Precompiled(normalizer_charsmap(model))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.post_processor = processors.TemplateProcessing(  # type: ignore[assignment]
-        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        cls_token="<s>",
-        sep_token="</s>",
-        pad_token="<pad>",
-        unk_token="<unk>",
-        mask_token="<mask>",
-        model_max_length=512,
-    )
-    fast.save_pretrained(path)
-    config_file = path / "tokenizer_config.json"
-    config = json.loads(config_file.read_text(encoding="utf-8"))
-    config["tokenizer_class"] = "XLMRobertaTokenizer"  # as the hub's folder says
-    config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    save_xlmr_tokenizer(path, vocab, model)
 
 
 def save_random_e5(path: Path) -> None:

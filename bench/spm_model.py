@@ -9,8 +9,10 @@ converter puts in tokenizer.json's Precompiled normalizer.
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 
 NORMAL, UNKNOWN, CONTROL = 1, 2, 3  # SentencePiece.Type
 
@@ -91,3 +93,35 @@ def normalizer_charsmap(model: bytes) -> bytes:
                 if inner == 2 and isinstance(value, bytes):
                     return value
     return b""
+
+
+def save_xlmr_tokenizer(path: Path, vocab: list[tuple[str, float]], model: bytes) -> None:
+    """The tokenizer.json and tokenizer_config.json transformers' XLMRobertaConverter writes
+    for the SentencePiece `model` whose fairseq-numbered pieces are `vocab` (its NFKC map as
+    the normalizer), named XLMRobertaTokenizer as in the hub's folder."""
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import Unigram
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(Unigram(vocab, unk_id=3, byte_fallback=False))  # type: ignore[arg-type]
+    tok.normalizer = normalizers.Precompiled(normalizer_charsmap(model))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    tok.post_processor = processors.TemplateProcessing(  # type: ignore[assignment]
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        cls_token="<s>",
+        sep_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        mask_token="<mask>",
+        model_max_length=512,
+    )
+    fast.save_pretrained(path)
+    config_file = path / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["tokenizer_class"] = "XLMRobertaTokenizer"
+    config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from bench.spm_model import normalizer_charsmap
+from bench.spm_model import save_xlmr_tokenizer
 from bot.sentiment.xlmr_tokenizer import SPM_FILE
 
 TRAINING = [
@@ -25,9 +24,7 @@ def build_xlmr_folder(path: Path, *, vocab_size: int = 300, with_spm: bool = Tru
     """The folder as the hub ships multilingual-e5-small, in miniature."""
     import sentencepiece as spm
     import torch
-    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
-    from tokenizers.models import Unigram
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertModel
 
     path.mkdir(parents=True, exist_ok=True)
     spm.SentencePieceTrainer.train(
@@ -47,28 +44,7 @@ def build_xlmr_folder(path: Path, *, vocab_size: int = 300, with_spm: bool = Tru
     vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
     vocab += [(sp.id_to_piece(i), sp.get_score(i)) for i in range(3, sp.get_piece_size())]
     vocab.append(("<mask>", 0.0))
-    tok = Tokenizer(Unigram(vocab, unk_id=3, byte_fallback=False))  # type: ignore[arg-type]
-    tok.normalizer = normalizers.Precompiled(normalizer_charsmap(model_file.read_bytes()))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
-    tok.post_processor = processors.TemplateProcessing(  # type: ignore[assignment]
-        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        sep_token="</s>",
-        cls_token="<s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        mask_token="<mask>",
-        model_max_length=512,
-    )
-    fast.save_pretrained(path)
-    config_file = path / "tokenizer_config.json"
-    config = json.loads(config_file.read_text(encoding="utf-8"))
-    config["tokenizer_class"] = "XLMRobertaTokenizer"  # as in the hub's folder
-    config_file.write_text(json.dumps(config), encoding="utf-8")
+    save_xlmr_tokenizer(path, vocab, model_file.read_bytes())
     if with_spm:
         model_file.rename(path / SPM_FILE)
     else:
