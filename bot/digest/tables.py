@@ -6,6 +6,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -29,6 +30,7 @@ digest_subscriptions = Table(
     Column("disabled_reason", Text),
     Column("disabled_at", UTCDateTime),
     Column("next_run_at", UTCDateTime, nullable=False),
+    Index("ix_digest_subscriptions_due", "enabled", "next_run_at"),
 )
 
 
@@ -63,6 +65,8 @@ digest_deliveries = Table(
     metadata,
     *_delivery_columns("digest_subscriptions"),
     Column("local_date", Date, nullable=False),
+    Index("ix_digest_deliveries_state", "state", "lease_until"),
+    Index("ix_digest_deliveries_claim", "claim_token"),
 )
 
 alert_subscriptions = Table(
@@ -83,4 +87,6 @@ alert_deliveries = Table(
     metadata,
     *_delivery_columns("alert_subscriptions"),
     Column("event_key", String(100), nullable=False),
+    Index("ix_alert_deliveries_state", "state", "lease_until"),
+    Index("ix_alert_deliveries_claim", "claim_token"),
 )

@@ -1,6 +1,6 @@
 """Run-time Table objects for migrations m0004_guilds, m0007_guild_limits, m0008 and m0011."""
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, Table
 
 from bot.storage.tables import metadata
 from bot.storage.types import UTCDateTime
@@ -42,6 +42,8 @@ command_attempts = Table(
     Column("guild_id", BigInteger, nullable=False),
     Column("user_id", BigInteger, nullable=False),
     Column("attempted_at", UTCDateTime, nullable=False),
+    Index("ix_command_attempts_guild", "action", "guild_id", "attempted_at"),
+    Index("ix_command_attempts_user", "action", "user_id", "attempted_at"),
 )
 
 guild_removals = Table(

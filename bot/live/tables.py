@@ -1,6 +1,6 @@
 """Run-time Table objects for migration m0010_live."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
 from bot.digest.tables import _delivery_columns
 from bot.storage.tables import metadata
@@ -23,6 +23,7 @@ live_subscriptions = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("disabled_reason", Text),
     Column("disabled_at", UTCDateTime),
+    Index("ix_live_subscriptions_guild", "guild_id"),
 )
 
 live_deliveries = Table(
@@ -34,4 +35,7 @@ live_deliveries = Table(
     # An overflow row: the comma-separated leads of the stories it carries (at most
     # live_rounds.MAX_BUNDLE of them, so the text stays bounded).
     Column("bundle", Text),
+    Index("ix_live_deliveries_state", "state", "lease_until"),
+    Index("ix_live_deliveries_claim", "claim_token"),
+    Index("ix_live_deliveries_sub", "subscription_id", "created_at"),
 )

@@ -1,6 +1,6 @@
 """Run-time Table objects for the market schema (created by migration m0003_market)."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Float, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Float, Index, String, Table, Text
 
 from bot.storage.tables import metadata
 from bot.storage.types import UTCDateTime
@@ -27,4 +27,5 @@ signal_events = Table(
     Column("is_backfill", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
+    Index("ix_signal_events_pending", "delivered_at", "is_backfill"),
 )

@@ -54,6 +54,7 @@ stories = Table(
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("article_count", Integer, nullable=False, default=1),
+    Index("ix_stories_last_seen", "last_seen_at"),
 )
 
 articles = Table(
@@ -77,6 +78,8 @@ articles = Table(
     UniqueConstraint("feed_id", "guid"),
     UniqueConstraint("feed_id", "link"),
     Index("ix_articles_link", "link"),
+    Index("ix_articles_published", "published_at"),
+    Index("ix_articles_story", "story_id"),
 )
 
 article_coins = Table(
@@ -89,4 +92,5 @@ article_coins = Table(
         primary_key=True,
     ),
     Column("coin", String(16), primary_key=True),
+    Index("ix_article_coins_coin", "coin"),
 )

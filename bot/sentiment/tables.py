@@ -1,6 +1,6 @@
 """Run-time Table objects for sentiment scores (created by migration m0002_sentiment)."""
 
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, String, Table
 
 from bot.storage.tables import metadata
 from bot.storage.types import UTCDateTime
@@ -20,4 +20,5 @@ article_sentiment = Table(
     Column("score", Float, nullable=False),
     Column("confidence", Float, nullable=False),
     Column("scored_at", UTCDateTime, nullable=False),
+    Index("ix_article_sentiment_backend", "backend", "model"),
 )

@@ -1,6 +1,6 @@
 """Run-time Table object for migration m0008_translations."""
 
-from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 
 from bot.storage.tables import metadata
 from bot.storage.types import UTCDateTime
@@ -19,4 +19,5 @@ article_translations = Table(
     Column("status", String(16), nullable=False),  # "ok" | "fallback"
     Column("problems", Text),
     Column("translated_at", UTCDateTime, nullable=False),
+    Index("ix_article_translations_recent", "target_lang", "translated_at"),
 )

@@ -60,6 +60,35 @@ async def test_runtime_tables_match_migrated_schema(db: Database) -> None:
         assert {c.name for c in table.columns} == actual[table.name], table.name
 
 
+async def test_runtime_tables_declare_the_migrated_indexes(db: Database) -> None:
+    """Every index the migrations create is declared on its Table too (and none is invented),
+    so a reader of tables.py sees which queries are indexed."""
+
+    def indexes(sync_conn: sa.Connection) -> dict[str, set[tuple[str, tuple[str, ...]]]]:
+        inspector = sa.inspect(sync_conn)
+        return {
+            name: {
+                (i["name"], tuple(c for c in i["column_names"] if c is not None))
+                for i in inspector.get_indexes(name)
+                if i["name"] is not None and not i.get("unique")
+            }
+            for name in inspector.get_table_names()
+        }
+
+    for path in Path(bot.__file__).parent.rglob("tables.py"):
+        rel = path.relative_to(Path(bot.__file__).parent.parent).with_suffix("")
+        importlib.import_module(".".join(rel.parts))
+    async with db.connection() as conn:
+        actual = await conn.run_sync(indexes)
+    declared = {
+        table.name: {
+            (str(i.name), tuple(c.name for c in i.columns)) for i in table.indexes if not i.unique
+        }
+        for table in metadata.sorted_tables
+    }
+    assert declared == {name: actual.get(name, set()) for name in declared}
+
+
 def test_database_url_normalisation() -> None:
     assert normalize_database_url("sqlite:///a.db") == "sqlite+aiosqlite:///a.db"
     assert normalize_database_url("postgresql://u@h/d") == "postgresql+asyncpg://u@h/d"
