@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # AutoShardedClient asks Discord for the count and this process runs every shard.
     shard_count: int | None = Field(default=None, ge=1, le=100_000)
     shard_ids: Annotated[list[int] | None, NoDecode] = None
+    # Discord processes `run` starts (docs/scaling.md): N > 1 splits SHARD_COUNT (default N)
+    # shards over this process and N - 1 supervised children, one core's event loop each.
+    discord_processes: int = Field(default=1, ge=1, le=64)
     # How many feeds of its own a server may add with /feeds add.
     guild_feed_limit: int = Field(default=10, ge=0, le=100)
     # /feeds add attempts (successful or not) per server and per user in a sliding window;
@@ -182,6 +185,17 @@ class Settings(BaseSettings):
                 raise ValueError("SHARD_IDS needs SHARD_COUNT")
             if any(not 0 <= n < self.shard_count for n in self.shard_ids):
                 raise ValueError(f"SHARD_IDS must lie in 0..{self.shard_count - 1}")
+        if self.discord_processes > 1:
+            if self.shard_ids is not None:
+                raise ValueError(
+                    "SHARD_IDS and DISCORD_PROCESSES > 1 both pick this process's shards: "
+                    "set SHARD_IDS per worker by hand, or let DISCORD_PROCESSES split them"
+                )
+            if self.shard_count is not None and self.shard_count < self.discord_processes:
+                raise ValueError(
+                    f"SHARD_COUNT ({self.shard_count}) must be at least DISCORD_PROCESSES "
+                    f"({self.discord_processes}): each process needs a shard"
+                )
         return self
 
     @field_validator("sentiment_head", "hf_cache_dir", mode="before")
@@ -199,6 +213,22 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'cryptobot.db'}"
+
+    def environment(self) -> dict[str, str]:
+        """These settings as environment variables, for a child process that must run with
+        exactly them (settings given as arguments, not from the environment, included)."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, list):
+                value = ",".join(str(v) for v in value)
+            env[name.upper()] = str(value)
+        return env
 
     def require_token(self) -> str:
         if self.discord_token is None or not self.discord_token.get_secret_value().strip():

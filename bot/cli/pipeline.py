@@ -14,15 +14,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
-import threading
-from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
 from bot.market.refresh import refresh_market
 from bot.runtime.jobs import Job, background_jobs, pipeline_pass
 from bot.runtime.services import open_services
+from bot.runtime.supervisor import stop_on_stdin_eof
 from bot.runtime.tuning import settle_after_startup
 
 log = logging.getLogger(__name__)
@@ -66,7 +64,7 @@ async def run_forever(settings: Settings, *, supervised: bool = False) -> int:
             with contextlib.suppress(NotImplementedError):  # not on Windows
                 loop.add_signal_handler(signum, stop)
         if supervised:
-            _stop_on_stdin_eof(loop, stop)
+            stop_on_stdin_eof(loop, stop)
         log.info("pipeline running: %s", ", ".join(t.get_name() for t in tasks))
         results = await asyncio.gather(*tasks, return_exceptions=True)
     for task, result in zip(tasks, results, strict=True):
@@ -78,20 +76,6 @@ async def run_forever(settings: Settings, *, supervised: bool = False) -> int:
 
 async def _run(job: Job) -> None:
     await job()
-
-
-def _stop_on_stdin_eof(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
-    """The parent closes our stdin to stop us, and the kernel does when the parent dies."""
-
-    def wait_for_eof() -> None:
-        with contextlib.suppress(OSError, ValueError):
-            while sys.stdin.buffer.read(4096):
-                pass
-        log.info("stdin closed: the supervising process stopped; stopping")
-        with contextlib.suppress(RuntimeError):  # the loop may be gone already
-            loop.call_soon_threadsafe(stop)
-
-    threading.Thread(target=wait_for_eof, name="stdin-watch", daemon=True).start()
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:

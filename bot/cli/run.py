@@ -1,4 +1,5 @@
-"""`python -m bot run`: the Discord bot with its background pipeline (the Procfile worker)."""
+"""`python -m bot run`: the Discord bot with its background pipeline (the Procfile worker), and
+with DISCORD_PROCESSES > 1 the other Discord processes, as supervised children."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from bot.config import Settings
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    parser.add_argument(
+        "--supervised",
+        action="store_true",
+        help="(used by `run` for DISCORD_PROCESSES > 1) also stop when stdin closes",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -19,5 +25,5 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     from bot.discord.eventloop import run
     from bot.discord.launcher import run_bot
 
-    run(run_bot(settings, token))  # on uvloop where installed
+    run(run_bot(settings, token, supervised=args.supervised))  # on uvloop where installed
     return 0

@@ -13,7 +13,9 @@ from bot.config import Settings
 from bot.i18n import _, fmt_datetime, fmt_number, ngettext, use_language
 from bot.runtime.health import FeedHealth, PipelineRun, ShardLoad, Status, gather_status
 from bot.runtime.services import open_services
-from bot.runtime.supervisor import ChildState
+from bot.runtime.supervisor import ChildState, child_state, discord_process_key
+from bot.shards import process_plan
+from bot.storage import Database
 from bot.translate.state import TranslationState
 
 
@@ -92,27 +94,47 @@ def run_section(run: PipelineRun | None, unscored: int) -> list[str]:
     return lines
 
 
-def child_section(child: ChildState | None) -> list[str]:
-    """The pipeline process `run` supervises (none recorded: it runs elsewhere, or never ran)."""
+def child_section(child: ChildState | None, discord: tuple[int, str] | None = None) -> list[str]:
+    """The pipeline process `run` supervises (none recorded: it runs elsewhere, or never ran);
+    `discord`: instead, the extra Discord process of this number and these shards."""
     if child is None:
         return []
+    name = {"n": discord[0], "shards": discord[1]} if discord else {}
     if child.state == "running":
-        line = _("Pipeline process: running (pid %(pid)s) since %(when)s.") % {
-            "pid": child.pid,
-            "when": _when(child.started_at),
-        }
+        running = {"pid": child.pid, "when": _when(child.started_at)}
+        if discord:
+            line = _(
+                "Discord process %(n)s (shards %(shards)s): running (pid %(pid)s) since %(when)s."
+            ) % (name | running)
+        else:
+            line = _("Pipeline process: running (pid %(pid)s) since %(when)s.") % running
     elif child.state == "restarting":
-        line = _(
-            "Pipeline process: exited with code %(code)s at %(when)s; restarting at %(next)s."
-        ) % {
+        exited = {
             "code": child.last_exit,
             "when": _when(child.last_exit_at),
             "next": _when(child.next_start_at),
         }
+        if discord:
+            line = _(
+                "Discord process %(n)s (shards %(shards)s): exited with code %(code)s at "
+                "%(when)s; restarting at %(next)s."
+            ) % (name | exited)
+        else:
+            line = (
+                _(
+                    "Pipeline process: exited with code %(code)s at %(when)s; "
+                    "restarting at %(next)s."
+                )
+                % exited
+            )
     else:
-        line = _("Pipeline process: stopped with the bot at %(when)s.") % {
-            "when": _when(child.updated_at)
-        }
+        stopped = {"when": _when(child.updated_at)}
+        if discord:
+            line = _(
+                "Discord process %(n)s (shards %(shards)s): stopped with the bot at %(when)s."
+            ) % (name | stopped)
+        else:
+            line = _("Pipeline process: stopped with the bot at %(when)s.") % stopped
     lines = [line]
     if child.restarts:
         lines.append(
@@ -164,28 +186,42 @@ def shards_section(shards: list[ShardLoad]) -> list[str]:
     return _table(rows)
 
 
-def render_status(status: Status) -> str:
+DiscordChildren = list[tuple[int, str, ChildState | None]]  # number, its shards, its state
+
+
+def render_status(status: Status, discord: DiscordChildren | None = None) -> str:
     parts = [
         feeds_section(status.feeds),
         [
             *run_section(status.last_run, status.unscored),
             translation_line(status.translation),
             *child_section(status.child),
+            *(line for n, ids, child in discord or [] for line in child_section(child, (n, ids))),
         ],
         shards_section(status.shards),
     ]
     return "\n\n".join("\n".join(p) for p in parts)
 
 
+async def discord_children(db: Database, settings: Settings) -> DiscordChildren:
+    """The extra Discord processes DISCORD_PROCESSES has `run` supervise, with their state."""
+    plan = process_plan(settings)
+    return [
+        (n, ",".join(map(str, plan[n].ids)), await child_state(db, discord_process_key(n)))
+        for n in range(1, len(plan))
+    ]
+
+
 async def _run(settings: Settings, shard_count: int) -> int:
     async with open_services(settings) as services:
         status = await gather_status(services.db, shard_count=shard_count, now=datetime.now(UTC))
-    print(render_status(status))
+        discord = await discord_children(services.db, settings)
+    print(render_status(status, discord))
     return 0 if status.last_run is None or status.last_run.ok else 1
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    shard_count = args.shards or settings.shard_count or 1
+    shard_count = args.shards or settings.shard_count or settings.discord_processes
     if shard_count < 1:
         print(_("--shards must be at least 1."))
         return 2

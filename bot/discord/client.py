@@ -1,9 +1,9 @@
 """The discord.py client: built by the composition root, owns no globals.
 
 `setup_hook` sets the translator, loads the cogs, syncs commands only when their definitions
-changed, and starts the background jobs and the start-up guild reconciliation; `close` stops
-them. Joins and removals go to bot/discord/membership.py. Services (database, HTTP client)
-belong to the launcher, which closes them after the bot.
+changed (in the process owning shard 0 only), and starts the background jobs and the start-up
+guild reconciliation; `close` stops them. Joins and removals go to bot/discord/membership.py.
+Services (database, HTTP client) belong to the launcher, which closes them after the bot.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from bot.discord.tree import BotTree
 from bot.guilds.settings import GuildLanguages
 from bot.runtime.services import Services
 from bot.runtime.tuning import settle_after_startup
+from bot.shards import syncs_commands
 from bot.storage import kv
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,8 @@ class CryptoBot(commands.AutoShardedBot):
         await self.tree.set_translator(CatalogTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        await self.sync_commands_if_changed()
+        if syncs_commands(self.settings):  # one process of several: shard 0's owner
+            await self.sync_commands_if_changed()
         jobs = {**self._jobs, "guild-reconciliation": self.membership.reconcile_when_ready}
         for name, job in jobs.items():
             self._tasks.append(asyncio.create_task(_supervised(name, job), name=name))

@@ -1,4 +1,5 @@
-"""The pipeline as a supervised child process of `python -m bot run`.
+"""The pipeline (and, with DISCORD_PROCESSES > 1, more Discord processes) as supervised child
+processes of `python -m bot run`.
 
 The child is `python -m bot pipeline --supervised`, the same entry point the scaled-out setup
 runs on its own (docs/scaling.md): feeds, scoring and the market refresh then never share the
@@ -11,6 +12,10 @@ bot's GIL, and torch and the model live only in the child. The bot process:
 - stops it on the way out: closing its stdin (the child exits on EOF, so it also goes away if
   this process is killed), then SIGTERM, then SIGKILL after `stop_timeout`;
 - records its state in `app_state` (`pipeline:process`) for `python -m bot status`.
+
+The extra Discord processes (`python -m bot run --supervised` with their own SHARD_IDS,
+bot/shards.py `process_plan`) are supervised the same way, at the parent's priority, with a
+`[discord-N]` prefix and the state key `discord:process:N`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,8 +48,21 @@ RESTART_CAP = 300.0
 CHILD_NICENESS = 10
 
 
+# The extra Discord processes: `run` as a plain worker of its shards (the bench swaps in an
+# instrumented wrapper of the same entry point).
+DISCORD_CHILD_ARGS: tuple[str, ...] = ("-m", "bot", "run", "--supervised")
+
+
 def pipeline_command() -> list[str]:
     return [sys.executable, "-m", "bot", "pipeline", "--supervised"]
+
+
+def discord_command() -> list[str]:
+    return [sys.executable, *DISCORD_CHILD_ARGS]
+
+
+def discord_process_key(index: int) -> str:
+    return f"discord:process:{index}"
 
 
 def lower_priority(pid: int, steps: int = CHILD_NICENESS) -> None:
@@ -62,16 +81,32 @@ def lower_priority(pid: int, steps: int = CHILD_NICENESS) -> None:
 CHILD_MALLOC_ARENAS = "2"
 
 
-def child_environment() -> dict[str, str]:
+def child_environment(overrides: dict[str, str] | None = None) -> dict[str, str]:
     """This process's environment (the same settings and .env), with this process's copy of
-    the `bot` package first on the path, so the child runs the same code whatever its cwd."""
+    the `bot` package first on the path, so the child runs the same code whatever its cwd;
+    `overrides` replace variables of any case (settings are read case-insensitively)."""
     root = str(Path(bot.__file__).resolve().parent.parent)
     path = os.environ.get("PYTHONPATH")
-    return {
-        "MALLOC_ARENA_MAX": CHILD_MALLOC_ARENAS,
-        **os.environ,
-        "PYTHONPATH": root + (os.pathsep + path if path else ""),
-    }
+    env = {"MALLOC_ARENA_MAX": CHILD_MALLOC_ARENAS, **os.environ}
+    if overrides:
+        replaced = {name.upper() for name in overrides}
+        env = {k: v for k, v in env.items() if k.upper() not in replaced} | overrides
+    return env | {"PYTHONPATH": root + (os.pathsep + path if path else "")}
+
+
+def stop_on_stdin_eof(loop: asyncio.AbstractEventLoop, stop: Callable[[], object]) -> None:
+    """In a supervised child: call `stop` on the loop when stdin closes. The parent closes it
+    to stop us, and the kernel does when the parent dies, so no child outlives it."""
+
+    def wait_for_eof() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        log.info("stdin closed: the supervising process stopped; stopping")
+        with contextlib.suppress(RuntimeError):  # the loop may be gone already
+            loop.call_soon_threadsafe(stop)
+
+    threading.Thread(target=wait_for_eof, name="stdin-watch", daemon=True).start()
 
 
 @dataclass(frozen=True)
@@ -86,16 +121,16 @@ class ChildState:
     updated_at: datetime | None = None
 
 
-async def record_child_state(db: Database, state: ChildState) -> None:
+async def record_child_state(db: Database, state: ChildState, key: str = PROCESS_KEY) -> None:
     values = asdict(state)
-    for key, value in values.items():
+    for name, value in values.items():
         if isinstance(value, datetime):
-            values[key] = value.isoformat()
-    await kv.set_value(db, PROCESS_KEY, json.dumps(values))
+            values[name] = value.isoformat()
+    await kv.set_value(db, key, json.dumps(values))
 
 
-async def child_state(db: Database) -> ChildState | None:
-    raw = await kv.get_value(db, PROCESS_KEY)
+async def child_state(db: Database, key: str = PROCESS_KEY) -> ChildState | None:
+    raw = await kv.get_value(db, key)
     if raw is None:
         return None
     values = json.loads(raw)
@@ -113,7 +148,9 @@ class ChildSupervisor:
         db: Database,
         command: Sequence[str] | None = None,
         *,
-        prefix: str = "[pipeline] ",
+        name: str = "pipeline",
+        state_key: str = PROCESS_KEY,
+        prefix: str | None = None,
         stream: TextIO | None = None,
         healthy_after: float = HEALTHY_AFTER,
         restart_base: float = RESTART_BASE,
@@ -124,7 +161,8 @@ class ChildSupervisor:
     ) -> None:
         self._db = db
         self._command = list(command or pipeline_command())
-        self._prefix = prefix
+        self._name, self._key = name, state_key
+        self._prefix = f"[{name}] " if prefix is None else prefix
         self._stream = stream
         self._healthy_after = healthy_after
         self._base, self._cap = restart_base, restart_cap
@@ -148,7 +186,7 @@ class ChildSupervisor:
             )
             self.process = proc
             lower_priority(proc.pid, self._niceness)
-            log.info("pipeline process started (pid %d)", proc.pid)
+            log.info("%s process started (pid %d)", self._name, proc.pid)
             await self._record("running", proc.pid, started, last_exit)
             try:
                 code = await self._follow(proc)
@@ -162,7 +200,8 @@ class ChildSupervisor:
             failures = 1 if ran >= self._healthy_after else failures + 1
             wait = exponential_backoff(failures, base=self._base, cap=self._cap)
             log.warning(
-                "pipeline process %d exited with %d after %.0f s; restarting in %.0f s",
+                "%s process %d exited with %d after %.0f s; restarting in %.0f s",
+                self._name,
                 proc.pid,
                 code,
                 ran,
@@ -196,11 +235,11 @@ class ChildSupervisor:
         try:
             await asyncio.wait_for(self._drain(proc), self._stop_timeout)
         except TimeoutError:
-            log.warning("pipeline process %d did not stop; killing it", proc.pid)
+            log.warning("%s process %d did not stop; killing it", self._name, proc.pid)
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
-        log.info("pipeline process %d stopped (%s)", proc.pid, proc.returncode)
+        log.info("%s process %d stopped (%s)", self._name, proc.pid, proc.returncode)
 
     async def _drain(self, proc: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(Exception):
@@ -231,9 +270,9 @@ class ChildSupervisor:
             updated_at=now,
         )
         try:
-            await record_child_state(self._db, state_now)
+            await record_child_state(self._db, state_now, self._key)
         except Exception:  # the state is for `status` only; the database may be what failed
-            log.warning("could not record the pipeline process state", exc_info=True)
+            log.warning("could not record the %s process state", self._name, exc_info=True)
 
 
 def _now() -> datetime:
