@@ -16,6 +16,8 @@ from bench import ROOT
 from bench.interactions.measure import LOG_COUNTS
 from bench.interactions.report import print_run, print_summary
 from bench.interactions.run import one_run
+from bench.interactions.shardproc import print_processes
+from bench.interactions.shardproc import print_summary as print_process_summary
 from bot.discord import eventloop
 
 
@@ -24,8 +26,10 @@ async def main_async(args: argparse.Namespace) -> int:
     for n in range(1, args.runs + 1):
         result = await one_run(args)
         print_run(n, result, args)
+        print_processes(result.processes)
         results.append(result)
     print_summary(results, args)
+    print_process_summary([r.processes for r in results])
     return 1 if any(r.missed for r in results) else 0
 
 
@@ -86,6 +90,13 @@ def main() -> None:
         "--gc",
         help="the bot's collector thresholds after start-up, e.g. 20000,20,20 "
         "(default: bot/discord/client.py GC_THRESHOLDS, else CPython's 700,10,10)",
+    )
+    parser.add_argument(
+        "--discord-processes",
+        type=int,
+        default=1,
+        help="DISCORD_PROCESSES: the bot in this process runs shard 0 of N and supervises "
+        "N - 1 Discord children (bench/interactions/shardproc.py), as `python -m bot run`",
     )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")

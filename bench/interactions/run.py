@@ -29,15 +29,19 @@ from pydantic import SecretStr
 from bench import ROOT
 from bench._stats import cpu_delta, percentile, rss_mb, status_mb, thread_cpu
 from bench.feedserver import feed_language
+from bench.interactions import shardproc
 from bench.interactions.fakeproc import FakeDiscordProcess
 from bench.interactions.measure import GcTimer, Stall, StallWatch
+from bench.interactions.shardproc import Children, ProcessFigures
 from bench.interactions.workload import FeedServers
 from bot.config import Settings, load_settings
 from bot.market.signal import ensure_bundled_history
 from bot.news.tables import articles
+from bot.runtime import supervisor
 from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import Services, open_services
 from bot.runtime.supervisor import lower_priority
+from bot.shards import process_plan
 from tests.harness import start_bot, stop_bot, write_feeds_file
 
 UNREACHABLE = "http://127.0.0.1:9/none"  # market sources: refused at once, no DNS
@@ -72,9 +76,13 @@ class Result:
     bot_rss_mb: float = 0.0  # this (the Discord) process after the passes
     loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # at the end of the run
     quiet: dict[str, float] = field(default_factory=dict)  # alone, before the load: ms
+    # --discord-processes: each Discord process during the load (the bench's own first)
+    processes: list[ProcessFigures] = field(default_factory=list)
 
 
-def settings_for(tmp: Path, endpoints: dict[str, str], feeds: FeedServers, n: int) -> Settings:
+def settings_for(
+    tmp: Path, endpoints: dict[str, str], feeds: FeedServers, n: int, processes: int = 1
+) -> Settings:
     feeds_file = write_feeds_file(
         tmp / "feeds.toml",
         [(f"Bench feed {i}", feeds.url(i), feed_language(i)) for i in range(n)],
@@ -88,6 +96,7 @@ def settings_for(tmp: Path, endpoints: dict[str, str], feeds: FeedServers, n: in
         feeds_file=feeds_file,
         feeds_allow_private=True,  # the bench feeds are served on 127.0.0.x
         sentiment_backend="lexicon",
+        discord_processes=processes,  # > 1: this process runs shard 0, children the others
     )
 
 
@@ -170,19 +179,27 @@ async def one_run(args: argparse.Namespace) -> Result:
     try:
         await fake.start()
         with tempfile.TemporaryDirectory() as tmp_name:
-            settings = settings_for(Path(tmp_name), fake.endpoints, feeds, args.feeds)
+            tmp = Path(tmp_name)
+            n = args.discord_processes
+            settings = settings_for(tmp, fake.endpoints, feeds, args.feeds, n)
             async with open_services(settings) as services:
                 passes = Passes(args, settings, services)
                 first = await passes.one(feeds)
                 print(f"  first pass: {first.new_articles} articles in {first.seconds:.2f} s")
                 await ensure_bundled_history(services.db, settings)
+                children = discord_children(tmp, services, n)
                 bot, task = await start_bot(settings, services)
                 try:
+                    if children:
+                        await children.ready()
                     quiet = await fake.ask("warm")
-                    result = await under_load(args, fake, passes, feeds, watch)
+                    result = await under_load(args, fake, passes, feeds, watch, children)
                     result.passes.insert(0, first)
                     result.quiet = quiet
                     result.bot_rss_mb = rss_mb()
+                    if children:
+                        children.rss(result.processes[1:])
+                        result.processes[0].rss_mb = result.bot_rss_mb
                     result.loadavg = os.getloadavg()
                     return result
                 finally:
@@ -193,12 +210,26 @@ async def one_run(args: argparse.Namespace) -> Result:
         feeds.close()
 
 
+def discord_children(tmp: Path, services: Services, n: int) -> Children | None:
+    """With n > 1: the bot started next (create_bot, as `run`) supervises n - 1 Discord
+    children; they run bench/interactions/shardproc.py, which reports their figures."""
+    if n < 2:
+        return None
+    directory = tmp / "discord-processes"
+    directory.mkdir()
+    os.environ[shardproc.DIR_ENV] = str(directory)  # the children's environment
+    supervisor.DISCORD_CHILD_ARGS = shardproc.ARGS
+    shards = [",".join(map(str, s.ids)) for s in process_plan(services.settings)]
+    return Children(directory, services.db, n, shards)
+
+
 async def under_load(
     args: argparse.Namespace,
     fake: FakeDiscordProcess,
     passes: Passes,
     feeds: FeedServers,
     watch: StallWatch,
+    children: Children | None = None,
 ) -> Result:
     """The burst (or the sustained rate) while passes run; the loop's stalls meanwhile."""
     ticker = asyncio.create_task(watch.run())
@@ -219,6 +250,8 @@ async def under_load(
         await asyncio.sleep(args.offset)  # let the pass get going (fetch, parse, store)
     start = time.perf_counter()
     cpu_before = thread_cpu()
+    if children:
+        children.begin()
     profiler = cProfile.Profile() if args.cprofile else None
     if profiler:
         profiler.enable()
@@ -230,6 +263,7 @@ async def under_load(
             reply = await fake.ask("sustained", args.sustained, args.seconds)
     load_over.set()
     load_s = time.perf_counter() - start
+    others = await children.end() if children else []
     watch.profiling = False
     if profiler:
         profiler.disable()
@@ -265,4 +299,10 @@ async def under_load(
         cpu=cpu,
         fake_cpu_s=reply.get("cpu_s", 0.0),
         gc=collections_.summary(),
+        processes=[
+            ProcessFigures(0, "0", watch.max_lateness * 1000, cpu.get("event loop", 0.0)),
+            *others,
+        ]
+        if others
+        else [],
     )
