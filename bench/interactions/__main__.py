@@ -112,6 +112,11 @@ def main() -> None:
     )
     parser.add_argument("--cprofile-out", help="also write the profile's stats to this file")
     parser.add_argument(
+        "--profile-fake",
+        action="store_true",
+        help="profile the fake Discord's process during the load (cProfile; by module)",
+    )
+    parser.add_argument(
         "--no-pass", action="store_true", help="the load alone, without concurrent passes"
     )
     args = parser.parse_args()

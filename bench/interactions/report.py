@@ -39,7 +39,11 @@ def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
         )
     busy = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r.cpu.items(), key=lambda i: -i[1]) if v)
     print(f"    CPU seconds of the bot process during the {r.load_s:.2f} s load, by thread: {busy}")
-    print(f"    CPU seconds of the fake Discord process meanwhile: {r.fake_cpu_s:.2f}")
+    print(
+        f"    CPU seconds of the fake Discord process meanwhile: {r.fake_cpu_s:.2f} "
+        f"({_fake_ms(r):.2f} ms per interaction; building the burst before the load: "
+        f"{r.fake_build_cpu_s:.2f} s)"
+    )
     print(f"    garbage collections in the bot's process meanwhile: {r.gc}")
     total = sum(r.profile.values()) or 1
     if r.profile:
@@ -56,6 +60,11 @@ def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
             print(f"      {count:3}x {place}")
         if args.stacks and stall.samples:
             print("".join(stall.samples[len(stall.samples) // 2].format()[-8:]), end="")
+
+
+def _fake_ms(r: Result) -> float:
+    """The fake Discord's CPU per interaction during the load, in ms."""
+    return 1000 * r.fake_cpu_s / max(1, sum(len(v) for v in r.by_kind.values()))
 
 
 def _loadavg(r: Result) -> str:
@@ -96,6 +105,7 @@ def print_summary(results: list[Result], args: argparse.Namespace) -> None:
         f"peak {sorted(pipeline_peak)[len(pipeline_peak) // 2]:.0f} MB "
         f"({'model ' + str(args.model) if args.model else 'lexicon'})\n"
         f"  event-loop thread CPU during the load {med(loop_cpu):.2f} s "
-        f"({eventloop.loop_factory(args.loop)[0]})\n"
+        f"({eventloop.loop_factory(args.loop)[0]}); the fake Discord process's CPU "
+        f"{med(lambda r: r.fake_cpu_s):.2f} s ({med(_fake_ms):.2f} ms per interaction)\n"
         f"  load average at the end of each run: {'; '.join(_loadavg(r) for r in results)}"
     )

@@ -72,6 +72,7 @@ class Result:
     profile: collections.Counter[str]
     cpu: dict[str, float]  # CPU seconds during the load, by thread name
     fake_cpu_s: float = 0.0  # the fake Discord process's CPU seconds during the load
+    fake_build_cpu_s: float = 0.0  # its CPU seconds building the burst, before the load
     gc: str = ""  # the garbage collector's pauses in the bot's process during the load
     bot_rss_mb: float = 0.0  # this (the Discord) process after the passes
     loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # at the end of the run
@@ -174,7 +175,7 @@ async def count_articles(services: Services) -> int:
 
 async def one_run(args: argparse.Namespace) -> Result:
     feeds = FeedServers(args.feeds, args.entries)
-    fake = FakeDiscordProcess()
+    fake = FakeDiscordProcess(profile=args.profile_fake)
     watch = StallWatch(args.stall_ms / 1000)
     try:
         await fake.start()
@@ -265,6 +266,8 @@ async def under_load(
     load_s = time.perf_counter() - start
     others = await children.end() if children else []
     watch.profiling = False
+    if "profile" in reply:  # --profile-fake
+        print(reply["profile"])
     if profiler:
         profiler.disable()
         if args.cprofile_out:
@@ -298,6 +301,7 @@ async def under_load(
         profile=watch.profile,
         cpu=cpu,
         fake_cpu_s=reply.get("cpu_s", 0.0),
+        fake_build_cpu_s=reply.get("build_cpu_s", 0.0),
         gc=collections_.summary(),
         processes=[
             ProcessFigures(0, "0", watch.max_lateness * 1000, cpu.get("event loop", 0.0)),

@@ -4,14 +4,15 @@ the interaction mix."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench import feedserver
-from tests.fakediscord import Channel, FakeDiscord, Guild, Member
-from tests.fakediscord.records import InteractionHandle
+from tests.fakediscord import Channel, FakeDiscord, Guild, Member, inject
+from tests.fakediscord.records import InteractionHandle, clock
 from tests.harness import ALICE, OWNER, rss
 
 # -- feeds -------------------------------------------------------------------------------------
@@ -151,18 +152,41 @@ MIX = [
 ]
 
 
-async def fire(fake: FakeDiscord, guild: Guild, ask: Ask) -> InteractionHandle:
+def prepare(fake: FakeDiscord, guild: Guild, ask: Ask) -> inject.Prepared:
+    """The interaction built and encoded, not sent (its clock starts when it is sent)."""
     channel = guild.channels[0].id
-    locale = guild.preferred_locale
+    return inject.prepare_command(
+        fake, guild.id, channel, ALICE, ask.name, ask.options, ask.focused,
+        locale=guild.preferred_locale,
+    )  # fmt: skip
+
+
+def answered(handle: InteractionHandle, ask: Ask) -> bool:
+    """The user has seen the final reply: the chart after a defer, an autocomplete's choices."""
+    if handle.response is None:
+        return False
     if ask.focused:
-        return await fake.autocomplete(
-            guild.id, channel, ALICE, ask.name, ask.options, ask.focused, locale=locale
-        )
-    return await fake.slash(guild.id, channel, ALICE, ask.name, ask.options, locale=locale)
+        return True
+    return handle.original is not None and not handle.original.loading
 
 
-async def finish(handle: InteractionHandle, ask: Ask) -> None:
-    """Until the user sees the final reply (the chart after a defer)."""
-    await handle.wait_response()  # DeadlineMissed as soon as the fake's deadline passes
-    if not ask.focused:
-        await handle.wait_final(timeout=30)
+async def settle(
+    fake: FakeDiscord, sent: list[tuple[InteractionHandle, Ask]], within: float
+) -> None:
+    """Until every interaction is answered or has missed its deadline, or `within` seconds
+    (a final reply that never came: its first response was counted already). One waiter for
+    all: a waiter per interaction is woken by every request the fake records (n x n wake-ups).
+    Deadlines are looked at every 0.1 s; answers, at each change the fake records."""
+    pending = list(sent)
+
+    def check() -> bool | None:
+        pending[:] = [(h, a) for h, a in pending if not answered(h, a)]
+        return True if not pending else None
+
+    end = clock() + within
+    while clock() < end:
+        pending[:] = [(h, a) for h, a in pending if h.response is not None or not h.missed_deadline]
+        if check():
+            return
+        with contextlib.suppress(TimeoutError):
+            await fake.wait_for(check, timeout=0.1, what="the load to settle")

@@ -16,6 +16,7 @@ from tests.fakediscord.responses import (
     UNKNOWN_MESSAGE,
     UNKNOWN_USER,
     json_response,
+    loads,
     no_content,
     read_body,
     unknown,
@@ -134,7 +135,7 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
 
     @api.post("/users/@me/channels")
     async def open_dm(request: web.Request) -> web.Response:
-        body = await request.json()
+        body = await request.json(loads=loads)
         recipient = fake.users.get(int(body["recipient_id"]))
         if recipient is None:
             raise unknown(UNKNOWN_USER, "User")

@@ -7,7 +7,6 @@ replays what was sent while the client was away, as Discord does.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections import deque
@@ -19,6 +18,7 @@ from aiohttp import WSMsgType, web
 from tests.fakediscord import payloads
 from tests.fakediscord.model import Guild, shard_of
 from tests.fakediscord.records import IdentifyRecord
+from tests.fakediscord.responses import dumps, loads
 
 if TYPE_CHECKING:
     from tests.fakediscord.server import FakeDiscord
@@ -63,14 +63,14 @@ class Gateway:
         session: Session | None = None
         try:
             interval = self.fake.heartbeat_interval_ms
-            await ws.send_str(json.dumps({"op": HELLO, "d": {"heartbeat_interval": interval}}))
+            await ws.send_str(dumps({"op": HELLO, "d": {"heartbeat_interval": interval}}))
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
-                frame = json.loads(msg.data)
+                frame = loads(msg.data)
                 op, data = frame.get("op"), frame.get("d")
                 if op == HEARTBEAT:
-                    await ws.send_str(json.dumps({"op": HEARTBEAT_ACK}))
+                    await ws.send_str(dumps({"op": HEARTBEAT_ACK}))
                 elif op == IDENTIFY:
                     session = await self._identify(ws, data)
                 elif op == RESUME:
@@ -129,7 +129,7 @@ class Gateway:
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> Session | None:
         session = self.sessions.get(data.get("session_id", ""))
         if session is None or data.get("token", "").removeprefix("Bot ") != self.fake.token:
-            await ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
+            await ws.send_str(dumps({"op": INVALID_SESSION, "d": False}))
             return None
         session.ws = ws
         missed = [text for seq, text in session.backlog if seq > (data.get("seq") or 0)]
@@ -141,8 +141,12 @@ class Gateway:
         return session
 
     async def dispatch(self, session: Session, event: str, data: dict[str, Any]) -> None:
+        await self.dispatch_encoded(session, event, dumps(data))
+
+    async def dispatch_encoded(self, session: Session, event: str, data: str) -> None:
+        """Send an event whose `d` is already JSON text (the frame is put together around it)."""
         session.seq += 1
-        text = json.dumps({"op": DISPATCH, "t": event, "s": session.seq, "d": data})
+        text = f'{{"op":{DISPATCH},"t":{dumps(event)},"s":{session.seq},"d":{data}}}'
         session.backlog.append((session.seq, text))
         if session.ws is not None and not session.ws.closed:
             try:
@@ -174,7 +178,7 @@ class Gateway:
                 continue
             if shard_id is not None and (session.shard or [0])[0] != shard_id:
                 continue
-            await session.ws.send_str(json.dumps({"op": RECONNECT, "d": None}))
+            await session.ws.send_str(dumps({"op": RECONNECT, "d": None}))
             sent += 1
         return sent
 

@@ -2,18 +2,22 @@
 
 Payloads carry what discord.py 2.7 needs (attachment_size_limit, the full channel object,
 member permissions, app_permissions, data.resolved) and go to the shard owning the guild.
+`prepare` builds one (payload encoded) and `send` dispatches it: the interaction's clock
+starts in `send`, just before its frame is written, so a benchmark can build a burst first.
 """
 
 from __future__ import annotations
 
-import asyncio
+import math
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tests.fakediscord import payloads
 from tests.fakediscord.model import Channel, Guild, User, new_snowflake
 from tests.fakediscord.options import Resolver, build_options
-from tests.fakediscord.records import InteractionHandle, SentMessage
+from tests.fakediscord.records import InteractionHandle, SentMessage, clock
+from tests.fakediscord.responses import dumps
 
 if TYPE_CHECKING:
     from tests.fakediscord.server import FakeDiscord
@@ -82,7 +86,15 @@ def command_data(
     return data
 
 
-async def send_interaction(
+@dataclass
+class Prepared:
+    """An interaction built but not sent: its handle and its payload already encoded."""
+
+    handle: InteractionHandle
+    data: str  # the INTERACTION_CREATE payload as JSON
+
+
+def prepare(
     fake: FakeDiscord,
     kind: int,
     guild_id: int,
@@ -95,8 +107,9 @@ async def send_interaction(
     permissions: int | None = None,
     app_permissions: int | None = None,
     message: SentMessage | None = None,
-) -> InteractionHandle:
-    """Send one interaction; `data_for(guild, channel, user_id)` builds its `data`."""
+) -> Prepared:
+    """Build one interaction; `data_for(guild, channel, user_id)` builds its `data`. Its
+    clock starts when `send` sends it, as Discord's starts when it dispatches the event."""
     guild = fake.guilds[guild_id]
     owner, channel = fake.channel(channel_id)
     if channel is None or owner is not guild:
@@ -133,7 +146,6 @@ async def send_interaction(
     }
     if message is not None:
         payload["message"] = fake.message_json(message)
-    session = fake.gateway.session_for(guild_id)
     handle = InteractionHandle(
         id=interaction_id,
         token=token,
@@ -143,15 +155,49 @@ async def send_interaction(
         channel_id=channel_id,
         user_id=user_id,
         payload=payload,
-        created=asyncio.get_running_loop().time(),
+        created=math.nan,  # not sent yet
         deadline=fake.deadline,
         changes=fake.changes,
         target=message,
     )
-    fake.interactions[interaction_id] = handle
-    fake.interactions_by_token[token] = handle
-    await fake.gateway.dispatch(session, "INTERACTION_CREATE", payload)
+    return Prepared(handle, dumps(payload))
+
+
+def prepare_command(
+    fake: FakeDiscord,
+    guild_id: int,
+    channel_id: int,
+    user: User | int,
+    name: str,
+    options: dict[str, Any],
+    focused: str | None = None,
+    **kwargs: Any,
+) -> Prepared:
+    """A slash command (type 2), or its autocomplete (type 4) when `focused` names an option."""
+
+    def data(guild: Guild, channel: Channel, user_id: int) -> dict[str, Any]:
+        return command_data(fake, guild, channel, user_id, name, options, focused)
+
+    kind = COMMAND if focused is None else AUTOCOMPLETE
+    return prepare(fake, kind, guild_id, channel_id, user, name, data, **kwargs)
+
+
+async def send(fake: FakeDiscord, prepared: Prepared) -> InteractionHandle:
+    """Dispatch a prepared interaction to the shard owning its guild; its clock starts here."""
+    handle = prepared.handle
+    if handle.id in fake.interactions:
+        raise ValueError(f"interaction {handle.id} was sent already")
+    session = fake.gateway.session_for(handle.guild_id)
+    handle.created = clock()
+    fake.interactions[handle.id] = handle
+    fake.interactions_by_token[handle.token] = handle
+    await fake.gateway.dispatch_encoded(session, "INTERACTION_CREATE", prepared.data)
     return handle
+
+
+async def send_interaction(fake: FakeDiscord, *args: Any, **kwargs: Any) -> InteractionHandle:
+    """Build (`prepare`'s arguments) and send one interaction."""
+    return await send(fake, prepare(fake, *args, **kwargs))
 
 
 def component_data(

@@ -6,14 +6,19 @@ Discord's rules are enforced here: the first response must arrive within the dea
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from tests.fakediscord.inject import AUTOCOMPLETE, COMMAND, COMPONENT
 from tests.fakediscord.limits import ApiError, check_choices, check_message
-from tests.fakediscord.records import LOADING, CallbackRecord, InteractionHandle, SentMessage
+from tests.fakediscord.records import (
+    LOADING,
+    CallbackRecord,
+    InteractionHandle,
+    SentMessage,
+    clock,
+)
 from tests.fakediscord.responses import (
     UNKNOWN_INTERACTION,
     UNKNOWN_MESSAGE,
@@ -36,10 +41,6 @@ ALLOWED_TYPES = {
 }
 
 
-def _loop_time() -> float:
-    return asyncio.get_running_loop().time()
-
-
 def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
     def handle_for(request: web.Request, code: int = UNKNOWN_WEBHOOK) -> InteractionHandle:
         if "interaction_id" in request.match_info:
@@ -56,7 +57,8 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
     @api.post("/interactions/{interaction_id}/{token}/callback")
     async def callback(request: web.Request) -> web.Response:
         handle = handle_for(request, UNKNOWN_INTERACTION)
-        elapsed_ms = (_loop_time() - handle.created) * 1000
+        # The clock stops as the request is handled, before its body is read or checked.
+        elapsed_ms = (clock() - handle.created) * 1000
         body, files = await read_body(request)
         kind, data = int(body.get("type", 0)), body.get("data") or {}
 

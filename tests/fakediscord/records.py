@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,12 @@ T = TypeVar("T")
 
 LOADING = 1 << 7  # message flag of a deferred ("thinking") response
 EPHEMERAL = 1 << 6
+
+
+def clock() -> float:
+    """The interactions' clock: monotonic, in seconds (asyncio's own loop reads the same one;
+    uvloop's `loop.time()` is in whole milliseconds)."""
+    return time.monotonic()
 
 
 class DeadlineMissed(AssertionError):
@@ -145,7 +152,7 @@ class InteractionHandle:
     channel_id: int
     user_id: int
     payload: dict[str, Any]
-    created: float
+    created: float  # clock() when the event was sent (nan before)
     deadline: float
     changes: Changes
     attempts: list[CallbackRecord] = field(default_factory=list)
@@ -159,10 +166,7 @@ class InteractionHandle:
         """True when no response was accepted in time (a late one is refused with 10062)."""
         if self.response is not None:
             return False
-        loop_time = asyncio.get_running_loop().time()
-        return loop_time - self.created > self.deadline or any(
-            a.code == 10062 for a in self.attempts
-        )
+        return clock() - self.created > self.deadline or any(a.code == 10062 for a in self.attempts)
 
     @property
     def choices(self) -> list[dict[str, Any]]:
@@ -173,8 +177,7 @@ class InteractionHandle:
 
     async def wait_response(self, timeout: float | None = None) -> CallbackRecord:
         """The accepted initial response; DeadlineMissed once the deadline passes without one."""
-        loop = asyncio.get_running_loop()
-        limit = self.deadline - (loop.time() - self.created) if timeout is None else timeout
+        limit = self.deadline - (clock() - self.created) if timeout is None else timeout
         try:
             return await self.changes.wait_for(lambda: self.response, max(limit, 0.0), "a response")
         except TimeoutError:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from aiohttp import BodyPartReader, web
 
 from tests.fakediscord.limits import ApiError
@@ -12,12 +12,22 @@ from tests.fakediscord.model import new_snowflake
 from tests.fakediscord.records import SentFile
 
 
+def dumps(data: Any) -> str:
+    """JSON text, as `json.dumps` gives it but several times faster (orjson; int keys become
+    strings, as in `json`)."""
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    return orjson.loads(text)
+
+
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     # Exactly "application/json": discord.py reads "...; charset=utf-8" as text.
     return web.Response(
-        body=json.dumps(data).encode(),
+        body=orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS),
         status=status,
         content_type="application/json",
         headers=headers,
@@ -54,7 +64,7 @@ async def read_body(request: web.Request) -> tuple[Any, list[SentFile]]:
     if not request.body_exists:
         return {}, []
     if not request.content_type.startswith("multipart/"):
-        return await request.json(), []
+        return await request.json(loads=loads), []
     payload: Any = {}
     files: list[SentFile] = []
     reader = await request.multipart()
@@ -63,7 +73,7 @@ async def read_body(request: web.Request) -> tuple[Any, list[SentFile]]:
             continue
         name = part.name or ""
         if name == "payload_json":
-            payload = json.loads(await part.text())
+            payload = loads(await part.read(decode=False))
         elif name.startswith("files["):
             data = bytes(await part.read(decode=False))
             content_type = part.headers.get("Content-Type")

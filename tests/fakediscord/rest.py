@@ -15,6 +15,7 @@ from tests.fakediscord.responses import (
     UNKNOWN_MEMBER,
     UNKNOWN_USER,
     json_response,
+    loads,
     no_content,
     unknown,
 )
@@ -69,7 +70,7 @@ def register(api: web.RouteTableDef, fake: FakeDiscord) -> None:
 
     async def put_commands(request: web.Request, scope: int | None) -> web.Response:
         check_app(request)
-        body = await request.json()
+        body = await request.json(loads=loads)
         error = check_commands(body)
         if error is not None:
             raise error

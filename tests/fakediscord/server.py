@@ -165,13 +165,11 @@ class FakeDiscord:
         `app_permissions` default to what roles and overwrites give the user and the bot.
         """
 
-        def data(guild: Guild, channel: Channel, user_id: int) -> dict[str, Any]:
-            return inject.command_data(self, guild, channel, user_id, name, options or {}, None)
-
-        return await inject.send_interaction(
-            self, inject.COMMAND, guild_id, channel_id, user, name, data,
+        prepared = inject.prepare_command(
+            self, guild_id, channel_id, user, name, options or {},
             locale=locale, permissions=permissions, app_permissions=app_permissions,
         )  # fmt: skip
+        return await inject.send(self, prepared)
 
     async def autocomplete(
         self,
@@ -186,12 +184,10 @@ class FakeDiscord:
     ) -> InteractionHandle:
         """Send an autocomplete request (type 4); `options[focused]` is what the user typed."""
 
-        def data(guild: Guild, channel: Channel, user_id: int) -> dict[str, Any]:
-            return inject.command_data(self, guild, channel, user_id, name, options, focused)
-
-        return await inject.send_interaction(
-            self, inject.AUTOCOMPLETE, guild_id, channel_id, user, name, data, locale=locale
+        prepared = inject.prepare_command(
+            self, guild_id, channel_id, user, name, options, focused, locale=locale
         )
+        return await inject.send(self, prepared)
 
     async def click(
         self,
