@@ -87,6 +87,13 @@ def main() -> None:
         help="the bot's collector thresholds after start-up, e.g. 20000,20,20 "
         "(default: bot/discord/client.py GC_THRESHOLDS, else CPython's 700,10,10)",
     )
+    parser.add_argument(
+        "--timeline",
+        nargs="?",
+        const="",
+        help="print what the slow interactions waited for, against passes and data versions "
+        "(bench/interactions/timeline.py); with a path, also write the records there as JSON",
+    )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")
     parser.add_argument("--verbose", action="store_true", help="print the bot's log")

@@ -31,6 +31,7 @@ from bench._stats import cpu_delta, percentile, rss_mb, status_mb, thread_cpu
 from bench.feedserver import feed_language
 from bench.interactions.fakeproc import FakeDiscordProcess
 from bench.interactions.measure import GcTimer, Stall, StallWatch
+from bench.interactions.timeline import Timeline
 from bench.interactions.workload import FeedServers
 from bot.config import Settings, load_settings
 from bot.market.signal import ensure_bundled_history
@@ -72,6 +73,7 @@ class Result:
     bot_rss_mb: float = 0.0  # this (the Discord) process after the passes
     loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # at the end of the run
     quiet: dict[str, float] = field(default_factory=dict)  # alone, before the load: ms
+    timeline: list[str] = field(default_factory=list)  # --timeline's summary lines
 
 
 def settings_for(tmp: Path, endpoints: dict[str, str], feeds: FeedServers, n: int) -> Settings:
@@ -167,19 +169,23 @@ async def one_run(args: argparse.Namespace) -> Result:
     feeds = FeedServers(args.feeds, args.entries)
     fake = FakeDiscordProcess()
     watch = StallWatch(args.stall_ms / 1000)
+    timeline = Timeline() if getattr(args, "timeline", None) is not None else None
     try:
         await fake.start()
         with tempfile.TemporaryDirectory() as tmp_name:
             settings = settings_for(Path(tmp_name), fake.endpoints, feeds, args.feeds)
             async with open_services(settings) as services:
                 passes = Passes(args, settings, services)
+                if timeline is not None:  # what each interaction waits for (bench/.../timeline.py)
+                    timeline.install(services.data_watch)
+                    timeline.track(passes, "one", "pass")
                 first = await passes.one(feeds)
                 print(f"  first pass: {first.new_articles} articles in {first.seconds:.2f} s")
                 await ensure_bundled_history(services.db, settings)
                 bot, task = await start_bot(settings, services)
                 try:
                     quiet = await fake.ask("warm")
-                    result = await under_load(args, fake, passes, feeds, watch)
+                    result = await under_load(args, fake, passes, feeds, watch, timeline)
                     result.passes.insert(0, first)
                     result.quiet = quiet
                     result.bot_rss_mb = rss_mb()
@@ -188,6 +194,10 @@ async def one_run(args: argparse.Namespace) -> Result:
                 finally:
                     await stop_bot(bot, task)
     finally:
+        if timeline is not None:
+            timeline.uninstall()
+            if args.timeline:
+                timeline.dump(args.timeline)
         watch.stop()
         await fake.close()
         feeds.close()
@@ -199,6 +209,7 @@ async def under_load(
     passes: Passes,
     feeds: FeedServers,
     watch: StallWatch,
+    timeline: Timeline | None = None,
 ) -> Result:
     """The burst (or the sustained rate) while passes run; the loop's stalls meanwhile."""
     ticker = asyncio.create_task(watch.run())
@@ -223,12 +234,16 @@ async def under_load(
     if profiler:
         profiler.enable()
     watch.profiling = args.profile
+    if timeline is not None:
+        timeline.load_began()
     with GcTimer() as collections_:
         if args.sustained is None:
             reply = await fake.ask("burst", args.interactions)
         else:
             reply = await fake.ask("sustained", args.sustained, args.seconds)
     load_over.set()
+    if timeline is not None:
+        timeline.load_ended()
     load_s = time.perf_counter() - start
     watch.profiling = False
     if profiler:
@@ -265,4 +280,5 @@ async def under_load(
         cpu=cpu,
         fake_cpu_s=reply.get("cpu_s", 0.0),
         gc=collections_.summary(),
+        timeline=timeline.summary() if timeline is not None else [],
     )
