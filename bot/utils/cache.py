@@ -16,7 +16,10 @@ Two ways to forget, for two kinds of change:
   The bound: an answer given more than `stale_for` seconds after `mark_stale()` comes from a
   computation started after it; a later asker joins the running computation instead. If a
   recomputation fails, the previous answer keeps being served (until its `ttl`), the failure
-  is logged, and the next question at least `retry_after` seconds later tries again.
+  is logged, and the next question at least `retry_after` seconds later tries again. The
+  recomputations run unthrottled: two at a time made them queue past the bound (measured).
+An answer whose key names everything it depends on (a chart of one report) is cached with
+`stable=True`: new data leaves it valid.
 """
 
 from __future__ import annotations
