@@ -98,6 +98,13 @@ def main() -> None:
         help="DISCORD_PROCESSES: the bot in this process runs shard 0 of N and supervises "
         "N - 1 Discord children (bench/interactions/shardproc.py), as `python -m bot run`",
     )
+    parser.add_argument(
+        "--timeline",
+        nargs="?",
+        const="",
+        help="print what the slow interactions waited for, against passes and data versions "
+        "(bench/interactions/timeline.py); with a path, also write the records there as JSON",
+    )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")
     parser.add_argument("--verbose", action="store_true", help="print the bot's log")

@@ -33,6 +33,7 @@ from bench.interactions import shardproc
 from bench.interactions.fakeproc import FakeDiscordProcess
 from bench.interactions.measure import GcTimer, Stall, StallWatch
 from bench.interactions.shardproc import Children, ProcessFigures
+from bench.interactions.timeline import Timeline
 from bench.interactions.workload import FeedServers
 from bot.config import Settings, load_settings
 from bot.market.signal import ensure_bundled_history
@@ -79,6 +80,7 @@ class Result:
     quiet: dict[str, float] = field(default_factory=dict)  # alone, before the load: ms
     # --discord-processes: each Discord process during the load (the bench's own first)
     processes: list[ProcessFigures] = field(default_factory=list)
+    timeline: list[str] = field(default_factory=list)  # --timeline's summary lines
 
 
 def settings_for(
@@ -177,6 +179,7 @@ async def one_run(args: argparse.Namespace) -> Result:
     feeds = FeedServers(args.feeds, args.entries)
     fake = FakeDiscordProcess(profile=args.profile_fake)
     watch = StallWatch(args.stall_ms / 1000)
+    timeline = Timeline() if getattr(args, "timeline", None) is not None else None
     try:
         await fake.start()
         with tempfile.TemporaryDirectory() as tmp_name:
@@ -185,6 +188,9 @@ async def one_run(args: argparse.Namespace) -> Result:
             settings = settings_for(tmp, fake.endpoints, feeds, args.feeds, n)
             async with open_services(settings) as services:
                 passes = Passes(args, settings, services)
+                if timeline is not None:  # what each interaction waits for (bench/.../timeline.py)
+                    timeline.install(services.data_watch)
+                    timeline.track(passes, "one", "pass")
                 first = await passes.one(feeds)
                 print(f"  first pass: {first.new_articles} articles in {first.seconds:.2f} s")
                 await ensure_bundled_history(services.db, settings)
@@ -194,7 +200,7 @@ async def one_run(args: argparse.Namespace) -> Result:
                     if children:
                         await children.ready()
                     quiet = await fake.ask("warm")
-                    result = await under_load(args, fake, passes, feeds, watch, children)
+                    result = await under_load(args, fake, passes, feeds, watch, children, timeline)
                     result.passes.insert(0, first)
                     result.quiet = quiet
                     result.bot_rss_mb = rss_mb()
@@ -206,6 +212,10 @@ async def one_run(args: argparse.Namespace) -> Result:
                 finally:
                     await stop_bot(bot, task)
     finally:
+        if timeline is not None:
+            timeline.uninstall()
+            if args.timeline:
+                timeline.dump(args.timeline)
         watch.stop()
         await fake.close()
         feeds.close()
@@ -231,6 +241,7 @@ async def under_load(
     feeds: FeedServers,
     watch: StallWatch,
     children: Children | None = None,
+    timeline: Timeline | None = None,
 ) -> Result:
     """The burst (or the sustained rate) while passes run; the loop's stalls meanwhile."""
     ticker = asyncio.create_task(watch.run())
@@ -257,12 +268,16 @@ async def under_load(
     if profiler:
         profiler.enable()
     watch.profiling = args.profile
+    if timeline is not None:
+        timeline.load_began()
     with GcTimer() as collections_:
         if args.sustained is None:
             reply = await fake.ask("burst", args.interactions)
         else:
             reply = await fake.ask("sustained", args.sustained, args.seconds)
     load_over.set()
+    if timeline is not None:
+        timeline.load_ended()
     load_s = time.perf_counter() - start
     others = await children.end() if children else []
     watch.profiling = False
@@ -309,4 +324,5 @@ async def under_load(
         ]
         if others
         else [],
+        timeline=timeline.summary() if timeline is not None else [],
     )

@@ -1,8 +1,9 @@
 """Every read a slash command makes, behind one cache: the only place that builds cache keys.
 
 Two hundred people asking /news in the same second cost one query (see bot.utils.cache). Keys
-carry everything the answer depends on, so cogs never build them; the pipeline clears the
-cache after each pass and `/feeds` after a server's feed set changes.
+carry everything the answer depends on, so cogs never build them. New data from the pipeline
+(the data version) refreshes the answers in the background; `/feeds` (a server's feed set
+changed) and a pass in this process clear them.
 
 Tenancy: every answer is computed from the asking server's feed set (its active defaults plus
 its own feeds; outside a server, the enabled defaults) and keyed by that set, never by the
@@ -36,8 +37,14 @@ class Reads:
         self._cache = cache
 
     def invalidate(self) -> None:
-        """Forget every answer: new articles, scores or a changed feed set."""
+        """Forget every answer: a changed feed set, or a pass this process just stored."""
         self._cache.clear()
+
+    def refresh(self) -> None:
+        """Another process published new data (the data version moved): each question gets
+        its previous answer for at most a second more while one recomputation builds the
+        new one (bot/utils/cache.py `mark_stale`), instead of every asker waiting."""
+        self._cache.mark_stale()
 
     async def feed_ids(self, guild_id: int | None) -> tuple[int, ...]:
         """The feed set a server reads, sorted: its active defaults and its own feeds.
@@ -143,4 +150,5 @@ class Reads:
         return await self._cache.get(
             ("signal-chart", language, version),
             lambda: asyncio.to_thread(render_chart, report, language),
+            stable=True,  # the key names the report drawn: new articles leave it valid
         )

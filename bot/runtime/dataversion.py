@@ -2,8 +2,9 @@
 
 The pipeline may run in another process (the supervised child of `run`, or `python -m bot
 pipeline` elsewhere): it bumps the number after storing, scoring and translating, and every
-process that serves reads watches it (`DataVersionWatcher`) to drop its cached
-answers at once instead of when a TTL runs out. The row lives in `app_state` (bot/storage/kv):
+process that serves reads watches it (`DataVersionWatcher`) to refresh its cached
+answers at once (in the background: bot/utils/cache.py `mark_stale`) instead of when a TTL
+runs out. The row lives in `app_state` (bot/storage/kv):
 one primary-key read per poll, on SQLite and PostgreSQL alike.
 
     version = await data_version(db)             # 0 before the first publication

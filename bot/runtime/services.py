@@ -42,8 +42,8 @@ class Services:
     # Reads that slash commands share (see bot/utils/cache.py); the pipeline clears it after a pass.
     cache: ReadCache = field(default_factory=ReadCache)
     reads: Reads = field(init=False)
-    # New data from a pipeline in any process: polled by a job of the bot (create_bot); clears
-    # `reads` on every change. Rounds that post new data subscribe here too.
+    # New data from a pipeline in any process: polled by a job of the bot (create_bot);
+    # refreshes `reads` on every change. Rounds that post new data subscribe here too.
     data_watch: DataVersionWatcher = field(init=False)
     _sentiment: SentimentBackend | None = None
     _sentiment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -53,7 +53,7 @@ class Services:
     def __post_init__(self) -> None:
         self.reads = Reads(self.db, self.cache)
         self.data_watch = DataVersionWatcher(self.db)
-        self.data_watch.subscribe(lambda _version: self.reads.invalidate())
+        self.data_watch.subscribe(lambda _version: self.reads.refresh())
         self.translators = Translators(self.settings)
 
     async def sentiment(self) -> SentimentBackend:

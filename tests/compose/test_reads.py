@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.compose.news import NewsBrief
 from bot.compose.reads import Reads
+from bot.config import Settings
 from bot.guilds.feeds import default_feed_ids, remove_guild_feed
 from bot.market.report import SignalReport
+from bot.runtime.services import open_services
+from bot.sentiment.aggregate import SentimentSummary
 from bot.storage import Database
+from bot.storage.dataversion import bump_data_version
 from bot.utils.cache import ReadCache
 from tests.compose.seed import HOSTILE, OTHER, PHISH, seed_tenants
+from tests.delivery.live_support import add_article
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Amsterdam")
+T = TypeVar("T")
 
 
 async def no_signal(now: datetime) -> SignalReport | None:
@@ -84,3 +94,39 @@ async def test_a_server_that_reads_no_feeds_sees_nothing(db: Database) -> None:
     assert await reads.coin_suggestions(333, "hb") == ["HBAR"]  # the static list only
     digest = await reads.digest(333, language="en", now=NOW, signal=no_signal, zone=ZONE)
     assert digest.is_empty and digest.coins == ()
+
+
+async def replaced(ask: Callable[[], Awaitable[T]], previous: T) -> T:
+    """The first answer other than `previous` (the background recomputation landed)."""
+    for _ in range(2000):
+        answer = await ask()
+        if answer is not previous:
+            return answer
+        await asyncio.sleep(0.005)  # its queries run in the driver's threads or sockets
+    raise AssertionError("the answer was never recomputed")
+
+
+async def test_new_data_from_the_pipeline_replaces_answers_in_the_background(
+    settings: Settings, db: Database
+) -> None:
+    """The pipeline process (`db`, its own engine) stores a story and publishes; the Discord
+    process's next /news and /sentiment get the previous answer at once, then the new one."""
+    tenants = await seed_tenants(db, NOW)
+    async with open_services(settings) as services:  # the Discord process
+        reads = services.reads
+        await services.data_watch.poll()
+
+        def news() -> Awaitable[NewsBrief]:
+            return reads.news(OTHER, now=NOW, hours=24, coin=None, language=None)
+
+        def mood() -> Awaitable[SentimentSummary]:
+            return reads.sentiment(OTHER, now=NOW, period="24h", coin=None)
+
+        old_news, old_mood = await news(), await mood()
+        await add_article(db, NOW, feed=tenants.defaults[0], title="Solana doubles", coins=("SOL",))
+        await bump_data_version(db)
+        await services.data_watch.poll()
+        assert await news() is old_news and await mood() is old_mood  # at once
+        new_news, new_mood = await replaced(news, old_news), await replaced(mood, old_mood)
+        assert "Solana doubles" in [i.story.title for i in new_news.items]
+        assert new_mood.current.articles == old_mood.current.articles + 1

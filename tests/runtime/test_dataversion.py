@@ -76,15 +76,19 @@ async def test_changed_wakes_a_waiting_round(db: Database, other: Database) -> N
         job.cancel()
 
 
-async def test_cached_reads_are_dropped_when_another_process_publishes(
+async def test_cached_reads_are_refreshed_when_another_process_publishes(
     settings: Settings, other: Database
 ) -> None:
-    """The Discord process's read cache (60 s TTL) is cleared by the watcher, not by time."""
+    """The Discord process's read cache (60 s TTL) is refreshed by the watcher, not by time:
+    askers get the previous answer at once while one recomputation runs, then the new one."""
     computed = 0
+    release = asyncio.Event()
 
     async def compute() -> int:
         nonlocal computed
         computed += 1
+        if computed > 1:
+            await release.wait()
         return computed
 
     async with open_services(settings) as services:  # the Discord process
@@ -93,4 +97,12 @@ async def test_cached_reads_are_dropped_when_another_process_publishes(
         assert await services.cache.get("news", compute) == 1  # cached
         await bump_data_version(other)  # the pipeline process publishes
         await services.data_watch.poll()
-        assert await services.cache.get("news", compute) == 2
+        async with asyncio.timeout(5):
+            assert await services.cache.get("news", compute) == 1  # at once: the previous
+            await asyncio.sleep(0)
+            assert computed == 2  # ... while the new one is computed
+            release.set()
+            for _ in range(5):  # the recomputation finishes and lands
+                await asyncio.sleep(0)
+            assert await services.cache.get("news", compute) == 2
+        assert computed == 2
