@@ -11,12 +11,12 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.feeds import feeds_embed
-from bot.discord.render import NO_MENTIONS, safe
+from bot.discord.render import NO_MENTIONS, RenderMemo, safe
 from bot.discord.respond import reply
 from bot.errors import BadInput
 from bot.guilds.adding import add_feed_from_url
-from bot.guilds.feeds import list_guild_feeds, remove_guild_feed
-from bot.i18n import N_, _, ngettext
+from bot.guilds.feeds import remove_guild_feed
+from bot.i18n import N_, _, current_language, ngettext
 
 
 class FeedsCog(commands.Cog):
@@ -26,12 +26,15 @@ class FeedsCog(commands.Cog):
 
     def __init__(self, bot: CryptoBot) -> None:
         self.bot = bot
+        self._rendered = RenderMemo()
 
     @feeds.command(name=T("list"), description=T("Show this server's feeds"))
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        rows = await list_guild_feeds(self.bot.services.db, interaction.guild_id)
-        await reply(interaction, embed=feeds_embed(rows), ephemeral=True)
+        # Cached per server until its list changes here or a pass publishes (feed states).
+        rows = await self.bot.services.reads.guild_feeds(interaction.guild_id)
+        embed = self._rendered.embed(rows, current_language.get(), lambda: feeds_embed(rows))
+        await reply(interaction, embed=embed, ephemeral=True)
 
     @feeds.command(name=T("add"), description=T("Add an RSS or Atom feed for this server"))
     @app_commands.rename(url=T("url"))
@@ -54,7 +57,7 @@ class FeedsCog(commands.Cog):
             url=url,
             now=datetime.now(UTC),
         )
-        services.reads.invalidate()  # this server now reads the new list
+        services.reads.feeds_changed(interaction.guild_id)  # this server reads the new list
         text = ngettext(
             "Added **%(name)s** (%(language)s, %(entries)d item). "
             "New stories appear after the next fetch.",
@@ -78,7 +81,7 @@ class FeedsCog(commands.Cog):
         if not feed.isdigit():
             raise BadInput(N_("Pick a feed from the list."))
         removed = await remove_guild_feed(self.bot.services.db, interaction.guild_id, int(feed))
-        self.bot.services.reads.invalidate()
+        self.bot.services.reads.feeds_changed(interaction.guild_id)
         if removed.is_default:
             text = _(
                 "Switched off **%(name)s** for this server. "
@@ -95,7 +98,7 @@ class FeedsCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         assert interaction.guild_id is not None
-        rows = await list_guild_feeds(self.bot.services.db, interaction.guild_id)
+        rows = await self.bot.services.reads.guild_feeds(interaction.guild_id)
         needle = current.lower()
         return [
             app_commands.Choice(name=f"{f.name} ({f.language})"[:100], value=str(f.id))

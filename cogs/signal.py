@@ -11,13 +11,14 @@ from discord.ext import commands
 
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.signal import CHART_NAME, signal_embed
+from bot.discord.render import RenderMemo
 from bot.i18n import current_language
-from bot.market.report import build_signal_report
 
 
 class SignalCog(commands.Cog):
     def __init__(self, bot: CryptoBot) -> None:
         self.bot = bot
+        self._rendered = RenderMemo()
 
     @app_commands.command(
         name=T("signal"), description=T("The Russell 2000 breakout signal and crypto context")
@@ -25,11 +26,15 @@ class SignalCog(commands.Cog):
     async def signal(self, interaction: discord.Interaction) -> None:
         # The chart takes a few hundred milliseconds to draw: answer Discord first.
         await interaction.response.defer(thinking=True)
-        services = self.bot.services
-        report = await build_signal_report(services.db, services.settings)
-        png = await services.reads.signal_chart(report, current_language.get())
+        reads = self.bot.services.reads
+        report = await reads.signal(self.bot.settings)  # one per data version
+        language = current_language.get()
+        png = await reads.signal_chart(report, language)
+        embed = self._rendered.embed(
+            report, language, lambda: signal_embed(report, with_chart=True)
+        )
         await interaction.followup.send(
-            embed=signal_embed(report, with_chart=True),
+            embed=embed,
             file=discord.File(io.BytesIO(png), filename=CHART_NAME),
         )
 

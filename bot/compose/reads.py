@@ -2,8 +2,8 @@
 
 Two hundred people asking /news in the same second cost one query (see bot.utils.cache). Keys
 carry everything the answer depends on, so cogs never build them. New data from the pipeline
-(the data version) refreshes the answers in the background; `/feeds` (a server's feed set
-changed) and a pass in this process clear them.
+(the data version) refreshes the answers in the background; a pass in this process clears
+them, and `/feeds` forgets a server's own entries after its feed list changes.
 
 Tenancy: every answer is computed from the asking server's feed set (its active defaults plus
 its own feeds; outside a server, the enabled defaults) and keyed by that set, never by the
@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 from bot.compose.about import AboutInfo, about_info
 from bot.compose.digest import SignalSource, compose_digest
 from bot.compose.news import NewsBrief, news_brief
+from bot.config import Settings
 from bot.digest.model import Digest
-from bot.guilds.feeds import active_feed_ids, default_feed_ids
+from bot.guilds.feeds import GuildFeed, active_feed_ids, default_feed_ids, list_guild_feeds
 from bot.i18n import Language
-from bot.market.report import SignalReport
+from bot.market.report import SignalReport, build_signal_report
+from bot.market.signal import rules_from_settings
 from bot.news.coins import COIN_NAMES
 from bot.news.query import known_coins
 from bot.sentiment.aggregate import SentimentSummary, sentiment_summary
@@ -45,6 +47,20 @@ class Reads:
         its previous answer for at most a second more while one recomputation builds the
         new one (bot/utils/cache.py `mark_stale`), instead of every asker waiting."""
         self._cache.mark_stale()
+
+    def feeds_changed(self, guild_id: int) -> None:
+        """This server's feed list changed (/feeds add or remove in this process): forget its
+        list and its feed set. Answers are keyed by feed set, so other servers' stay valid."""
+        self._cache.discard(("feeds", guild_id), ("guild-feeds", guild_id))
+
+    async def guild_feeds(self, guild_id: int) -> tuple[GuildFeed, ...]:
+        """The server's feed list as /feeds shows it (defaults, switched off or not, and its
+        own), with each feed's last fetch problem: those come from the pipeline's passes, whose
+        publication (the data version) refreshes it."""
+        return await self._cache.get(("guild-feeds", guild_id), lambda: self._guild_feeds(guild_id))
+
+    async def _guild_feeds(self, guild_id: int) -> tuple[GuildFeed, ...]:
+        return tuple(await list_guild_feeds(self._db, guild_id))
 
     async def feed_ids(self, guild_id: int | None) -> tuple[int, ...]:
         """The feed set a server reads, sorted: its active defaults and its own feeds.
@@ -140,6 +156,15 @@ class Reads:
     async def about(self, guild_id: int | None) -> AboutInfo:
         feeds = await self.feed_ids(guild_id)
         return await self._cache.get(("about", feeds), lambda: about_info(self._db, feed_ids=feeds))
+
+    async def signal(self, settings: Settings) -> SignalReport:
+        """The market report, one per data version: a market refresh in any process bumps it
+        (bot/market/refresh.py). Within a version the report's own memo (per stored series)
+        answers an expired entry without recomputing."""
+        return await self._cache.get(
+            ("signal", rules_from_settings(settings)),
+            lambda: build_signal_report(self._db, settings),
+        )
 
     async def signal_chart(self, report: SignalReport, language: Language) -> bytes:
         """One drawing per data version and language, shared by everyone asking meanwhile."""

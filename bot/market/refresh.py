@@ -7,6 +7,9 @@ CoinGecko's in a 200 body) honour Retry-After or wait an hour, doubling up to a 
 failures wait 15 minutes, doubling. Error bodies are read (capped) so the API's own message
 reaches the log and the result. Binance refuses some regions (451, or 403 from its CDN): the
 klines are then fetched from its market-data host (MARKET_BINANCE_FALLBACK_URL).
+
+A refresh that stored points bumps the data version (bot/storage/dataversion.py): every
+process serving /signal drops its cached report at once, wherever the refresh ran.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from bot.market.sources import (
 )
 from bot.market.store import latest_days, upsert_points
 from bot.storage import Database
+from bot.storage.dataversion import bump_data_version
 from bot.utils.backoff import exponential_backoff
 from bot.utils.http.body import accept_encoding, read_body
 from bot.utils.http.errors import BodyTooLarge, FetchRefused
@@ -227,6 +231,8 @@ class MarketRefresher:
         )
         if any(r.series == RUT and r.ok and r.points for r in results):
             await emit_signal_events(self.db, self.settings, live=True, now=now)
+        if any(r.points for r in results):
+            await bump_data_version(self.db)  # readers in every process (bot/runtime/dataversion)
         return list(results)
 
     async def _refresh_source(

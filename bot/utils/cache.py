@@ -195,6 +195,12 @@ class ReadCache:
         self._began = {g: t for g, t in self._began.items() if now - t < self._stale_for}
         self._began[self._generation] = now
 
+    def discard(self, *keys: Hashable) -> None:
+        """Forget these entries (what one write in this process made stale); callers already
+        awaiting one keep its answer, the next caller computes it again."""
+        for key in keys:
+            self._entries.pop(key, None)
+
     def _evict(self, now: float) -> None:
         fresh = {k: v for k, v in self._entries.items() if now - v.made < self._ttl}
         if len(fresh) >= self._max:  # all fresh: drop the oldest half

@@ -97,6 +97,28 @@ async def test_a_servers_own_feed_is_fetched_and_shown_only_there(running: Runni
     assert "Cardano upgrade" not in theirs
 
 
+async def test_feeds_list_is_each_servers_own_and_changes_at_once(running: Running) -> None:
+    """/feeds list is cached per server: a change shows at once, only on that server."""
+    running.services.settings.feeds_allow_private = True
+    en_before = embed_text((await ask(running, EN_GUILD, "feeds list")).embeds[0])
+    nl_before = embed_text((await ask(running, NL_GUILD, "feeds list")).embeds[0])
+    assert "Altcoin Weekly" not in en_before
+    url = running.feeds.url("extra.rss")
+    added = await ask(running, EN_GUILD, "feeds add", {"url": url}, ADMIN)
+    assert added.content.startswith("Added **Altcoin Weekly**")
+    en_after = embed_text((await ask(running, EN_GUILD, "feeds list")).embeds[0])
+    assert "✅ 🇬🇧 Altcoin Weekly" in en_after
+    assert embed_text((await ask(running, NL_GUILD, "feeds list")).embeds[0]) == nl_before
+
+    handle = await running.fake.autocomplete(
+        EN_GUILD, EN_CHANNEL, ADMIN, "feeds remove", {"feed": "altcoin"}, focused="feed"
+    )
+    await handle.wait_response()
+    [choice] = handle.choices  # the autocomplete reads the same cached list
+    await ask(running, EN_GUILD, "feeds remove", {"feed": choice["value"]}, ADMIN)
+    assert embed_text((await ask(running, EN_GUILD, "feeds list")).embeds[0]) == en_before
+
+
 async def test_reconnect_mid_session(running: Running) -> None:
     await running.fake.request_reconnect()
     await running.fake.wait_for_resumes(1)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
+from bot.i18n import fmt_date, use_language
+from bot.market.refresh import MarketRefresher
+from bot.market.series import RUT
+from bot.market.store import load_series
+from bot.storage import Database
+from bot.utils.http.client import make_http_client
 from tests.discord.conftest import (
     EN_CHANNEL,
     EN_GUILD,
@@ -13,6 +21,7 @@ from tests.discord.conftest import (
     Running,
 )
 from tests.harness import ALICE
+from tests.market.fakes import AFTER_CLOSE, market_settings, serve_markets
 
 
 def embed_text(embed: dict[str, Any]) -> str:
@@ -96,6 +105,32 @@ async def test_signal_embed_with_chart(running: Running) -> None:
         assert honesty in embed["footer"]["text"]
         assert embed["image"]["url"] == "attachment://russell2000.png"
         assert reply.files[0].data.startswith(b"\x89PNG")
+
+
+async def test_signal_shows_a_market_refresh_in_another_process_at_once(
+    running: Running, tmp_path: Path
+) -> None:
+    """/signal is served from memory per data version; the refresh's bump ends it."""
+    watch = running.services.data_watch
+    async with asyncio.timeout(5):
+        seen = await watch.changed(after=-1)  # the watcher's first read
+    before = (await ask(running, EN_GUILD, "signal")).embeds[0]["description"]
+    async with serve_markets() as markets:
+        settings = market_settings(tmp_path, markets)  # the bot's database
+        pipeline = Database.connect(settings.resolved_database_url)  # its own engine
+        http = make_http_client(settings)
+        try:
+            await MarketRefresher(pipeline, http, settings).refresh(now=AFTER_CLOSE)
+            newest = (await load_series(pipeline, RUT))[-1][0]
+        finally:
+            await http.aclose()
+            await pipeline.close()
+    async with asyncio.timeout(5):
+        await watch.changed(after=seen)  # polled every 0.5 s
+    after = (await ask(running, EN_GUILD, "signal")).embeds[0]["description"]
+    with use_language("en"):
+        day = fmt_date(newest, "medium")
+    assert day not in before and after.startswith("Russell 2000: ") and day in after
 
 
 async def test_about_names_backend_and_freshness(running: Running) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -219,3 +220,21 @@ async def test_stable_answers_outlive_new_data() -> None:
     assert await cache.get("chart", source.compute, stable=True) == "v1"
     await settle()
     assert source.calls == 1  # not recomputed
+
+
+async def test_discard_forgets_only_the_keys_named() -> None:
+    cache = ReadCache(ttl=60)
+    counts = {"a": 0, "b": 0}
+
+    def counter(key: str) -> Callable[[], Awaitable[int]]:
+        async def compute() -> int:
+            counts[key] += 1
+            return counts[key]
+
+        return compute
+
+    assert await cache.get("a", counter("a")) == 1
+    assert await cache.get("b", counter("b")) == 1
+    cache.discard("a", "never stored")
+    assert await cache.get("a", counter("a")) == 2  # computed again
+    assert await cache.get("b", counter("b")) == 1  # kept

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 
 from bot.discord.render import EmbedBuilder, safe
@@ -19,7 +21,7 @@ def _line(feed: GuildFeed) -> str:
     return f"{line} · {problem}" if problem else line
 
 
-def feeds_embed(rows: list[GuildFeed]) -> discord.Embed:
+def feeds_embed(rows: Sequence[GuildFeed]) -> discord.Embed:
     builder = EmbedBuilder(_("News feeds on this server"))
     defaults = [f for f in rows if f.is_default]
     own = [f for f in rows if not f.is_default]

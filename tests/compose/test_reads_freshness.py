@@ -1,0 +1,125 @@
+"""Cached command reads that must still change at once: a server's feed list (its own
+changes, and feed states the pipeline writes) and the /signal report (a market refresh).
+
+Two Database objects on one database stand for the Discord process and the pipeline process
+(separate engines and pools, as `run` and its pipeline child have); the Discord process sees
+the other's writes through the data version its watcher polls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.compose.reads import Reads
+from bot.config import Settings
+from bot.guilds.feeds import remove_guild_feed
+from bot.market.refresh import MarketRefresher
+from bot.market.series import RUT
+from bot.market.signal import ensure_bundled_history
+from bot.market.store import load_series
+from bot.news.state import load_states, save_state
+from bot.runtime.services import open_services
+from bot.storage import Database
+from bot.storage.dataversion import bump_data_version, data_version
+from bot.utils.cache import ReadCache
+from bot.utils.http.client import make_http_client
+from tests.compose.seed import HOSTILE, OTHER, seed_tenants
+from tests.market.fakes import AFTER_CLOSE, market_settings, serve_markets
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pipeline(settings: Settings, db: Database) -> AsyncIterator[Database]:
+    """The pipeline process's handle on `db`'s database."""
+    database = Database.connect(settings.resolved_database_url)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def test_a_servers_feed_list_is_its_own_and_its_changes_show_at_once(db: Database) -> None:
+    tenants = await seed_tenants(db, NOW)
+    reads = Reads(db, ReadCache())
+    hostile, other = await reads.guild_feeds(HOSTILE), await reads.guild_feeds(OTHER)
+    assert {f.id for f in hostile if not f.is_default} == set(tenants.hostile)
+    assert [f.id for f in other] == tenants.defaults  # never another server's feeds
+    assert await reads.guild_feeds(HOSTILE) is hostile  # cached: no query
+    assert await reads.guild_feeds(OTHER) is other
+
+    gone = tenants.hostile[0]
+    await remove_guild_feed(db, HOSTILE, gone)
+    assert await reads.guild_feeds(HOSTILE) is hostile  # nothing told the cache yet
+    reads.feeds_changed(HOSTILE)  # what /feeds add and remove do
+    now = await reads.guild_feeds(HOSTILE)
+    assert gone not in {f.id for f in now} and len(now) == len(hostile) - 1
+    assert gone not in await reads.feed_ids(HOSTILE)  # its feed set too
+    assert await reads.guild_feeds(OTHER) is other  # another server's entry is kept as is
+    assert [f.id for f in other] == tenants.defaults
+
+
+async def test_feed_states_written_by_the_pipeline_show_after_its_publication(
+    settings: Settings, db: Database, pipeline: Database
+) -> None:
+    tenants = await seed_tenants(pipeline, NOW)
+    failing = tenants.defaults[0]
+    async with open_services(settings) as services:  # the Discord process
+        await services.data_watch.poll()
+        listed = await services.reads.guild_feeds(OTHER)
+        assert all(f.status != "failing" for f in listed)
+
+        # The pipeline process: a fetch fails, then the pass publishes.
+        state = (await load_states(pipeline, [failing]))[failing]
+        await save_state(pipeline, replace(state, status="failing", last_error="http_404"))
+        await bump_data_version(pipeline)
+        await services.data_watch.poll()  # the watcher's next poll (every 0.5 s)
+        [row] = [f for f in await services.reads.guild_feeds(OTHER) if f.id == failing]
+        assert row.status == "failing" and row.error == "http_404"
+
+
+async def test_signal_report_is_shared_until_a_market_refresh_in_another_process(
+    settings: Settings, db: Database, pipeline: Database, tmp_path: Path
+) -> None:
+    await ensure_bundled_history(db, settings)
+    async with open_services(settings) as services:  # the Discord process
+        await services.data_watch.poll()
+        first = await services.reads.signal(settings)
+        assert await services.reads.signal(settings) is first  # one report per data version
+        assert first.state is not None
+
+        async with serve_markets() as markets:  # the pipeline process refreshes the market
+            market = market_settings(tmp_path, markets)
+            http = make_http_client(market)
+            try:
+                results = await MarketRefresher(pipeline, http, market).refresh(now=AFTER_CLOSE)
+            finally:
+                await http.aclose()
+        assert any(r.series == RUT and r.points for r in results)
+        newest = (await load_series(pipeline, RUT))[-1][0]
+        assert newest > first.state.last_date
+
+        await services.data_watch.poll()  # the watcher's next poll (every 0.5 s)
+        second = await services.reads.signal(settings)
+        assert second is not first
+        assert second.state is not None and second.state.last_date == newest
+
+
+async def test_a_refresh_that_stored_nothing_publishes_nothing(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    async with serve_markets() as markets:
+        for name in list(markets.replies):
+            markets.replies[name] = replace(markets.replies[name], status=500)
+        market = market_settings(tmp_path, markets)
+        http = make_http_client(market)
+        try:
+            results = await MarketRefresher(db, http, market).refresh(now=AFTER_CLOSE)
+        finally:
+            await http.aclose()
+    assert not any(r.points for r in results)
+    assert await data_version(db) == 0  # readers keep their cached answers
