@@ -90,6 +90,7 @@ class CryptoBot(commands.AutoShardedBot):
         self.membership = GuildMembership(self, services.db)
         self._jobs = jobs or {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._settled = False
 
     async def setup_hook(self) -> None:
         # No model here: the pipeline (a child process, or one elsewhere) scores, and this
@@ -138,6 +139,12 @@ class CryptoBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         # May fire again after a reconnect: log only, start nothing here.
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
+        if not self._settled:
+            # The servers' state (guilds, channels, roles) lives as long as the process, like
+            # the start-up objects frozen in setup_hook: freeze it too, so the collections a
+            # burst triggers do not walk it (it was most of the first young collection).
+            self._settled = True
+            settle_after_startup()
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.membership.guild_changed(guild.id)

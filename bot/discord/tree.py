@@ -7,6 +7,8 @@ interaction is left unanswered and cogs contain no error plumbing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -48,6 +50,9 @@ class BotTree(app_commands.CommandTree[Any]):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         # Runs first in every command's and autocomplete's task, before any of its work.
+        task = asyncio.current_task()
+        if task is not None:  # once the task is over, error reply included
+            task.add_done_callback(lambda _task: release(interaction))
         if self.admission is not None:
             await self.admission.enter()
         # The ContextVar set here is what `_()` reads for the rest of this interaction.
@@ -98,6 +103,19 @@ class BotTree(app_commands.CommandTree[Any]):
             )
             text = _("Something went wrong on our side. It has been logged; please try again.")
         await send_ephemeral(interaction, "⚠️ " + text)
+
+
+def release(interaction: discord.Interaction[Any]) -> None:
+    """Break the reference cycle discord.py leaves on a handled interaction.
+
+    `Interaction.response` is cached on the interaction (the `_cs_response` slot) and the
+    `InteractionResponse` points back at it (`_parent`): without this, every interaction, its
+    user, member and namespace (about 16 objects) wait for the cyclic collector, 3,000+
+    objects per 200-burst, which makes a young collection (10-25 ms, all at once) land in
+    the next burst. Dropping the cached response lets reference counting free them when the
+    task ends. tests/discord/test_respond.py pins this against the installed discord.py."""
+    with contextlib.suppress(AttributeError):  # never asked for its response
+        del interaction._cs_response  # type: ignore[attr-defined]  # a slot
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:

@@ -4,6 +4,8 @@ behave as after `InteractionResponse.send_message`."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from typing import Any
 
 import discord
@@ -48,3 +50,37 @@ async def test_commands_reply_with_one_callback(running: Running) -> None:
     assert reply_.embeds and not reply_.ephemeral
     about = await ask(running, EN_GUILD, "about")
     assert about.embeds and about.ephemeral
+
+
+async def test_a_handled_interaction_is_freed_without_the_cyclic_collector(
+    running: Running,
+) -> None:
+    """bot/discord/tree.py `release` drops discord.py's cached `InteractionResponse`
+    (the `_cs_response` slot), whose `_parent` points back at the interaction. If a discord.py
+    upgrade renames either, the interaction is garbage in a cycle again and this fails."""
+    fake = running.fake
+    gc.disable()  # only reference counting may free it
+    try:
+        handles = [
+            await fake.slash(EN_GUILD, EN_CHANNEL, ALICE, "news"),  # reply()
+            await fake.slash(EN_GUILD, EN_CHANNEL, ALICE, "signal"),  # defer, then followup
+            await fake.slash(EN_GUILD, EN_CHANNEL, ALICE, "news", {"coin": "DOGGO"}),  # error
+            await fake.autocomplete(
+                EN_GUILD, EN_CHANNEL, ALICE, "news", {"coin": "bt"}, focused="coin"
+            ),
+        ]
+        for handle in handles[:3]:
+            await handle.wait_final()
+        await handles[3].wait_response()
+        ids = {h.id for h in handles}
+        alive = len(ids)
+        for _ in range(100):  # until every task has ended (its done callbacks ran)
+            objects = gc.get_objects()
+            alive = sum(1 for o in objects if isinstance(o, discord.Interaction) and o.id in ids)
+            del objects
+            if not alive:
+                break
+            await asyncio.sleep(0.02)
+        assert alive == 0
+    finally:
+        gc.enable()
