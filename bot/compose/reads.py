@@ -14,6 +14,7 @@ other server's answers.
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,10 @@ class Reads:
     def __init__(self, db: Database, cache: ReadCache) -> None:
         self._db = db
         self._cache = cache
+        # Chart drawings, keyed by the market data they show: neither a publication nor a
+        # pass here nor a ttl ends them (the shared cache's `stable` entries expire after its
+        # ttl: a 0.4 s drawing a minute), so a chart is drawn once per market change and language.
+        self._charts = ReadCache(ttl=math.inf, max_entries=8)
 
     def invalidate(self) -> None:
         """Forget every answer: a changed feed set, or a pass this process just stored."""
@@ -167,13 +172,14 @@ class Reads:
         )
 
     async def signal_chart(self, report: SignalReport, language: Language) -> bytes:
-        """One drawing per data version and language, shared by everyone asking meanwhile."""
+        """One drawing per market data version and language, shared by everyone asking."""
         # matplotlib costs ~45 MB resident: only a process that draws a chart imports it.
-        from bot.market.chart import render_chart
+        from bot.market.chart import draw_chart
 
-        version = (report.as_of, len(report.rut), len(report.eth_btc), report.rules)
-        return await self._cache.get(
-            ("signal-chart", language, version),
-            lambda: asyncio.to_thread(render_chart, report, language),
-            stable=True,  # the key names the report drawn: new articles leave it valid
+        shown = report.key
+        if shown is None:  # a report not built by build_signal_report
+            shown = (report.as_of, len(report.rut), len(report.eth_btc), report.rules)
+        return await self._charts.get(
+            ("signal-chart", language, shown),
+            lambda: asyncio.to_thread(draw_chart, report, language),
         )

@@ -41,6 +41,9 @@ class SignalReport:
     context: CryptoContext
     rut: tuple[Point, ...]  # full series, for charts
     eth_btc: tuple[Point, ...]
+    # What it was computed from (the stored series' version, the rules): reports with the
+    # same key show the same figures, so one chart drawing serves them all.
+    key: Hashable = None
 
     @property
     def completed_cases(self) -> int:
@@ -99,5 +102,6 @@ async def build_signal_report(
     fng_now = await latest_point(db, FEAR_GREED)  # only today's reading is used
     fng = [fng_now] if fng_now else []
     report = await asyncio.to_thread(compute_report, rut, eth_btc, dom_tv, dom_cg, fng, rules, now)
+    report = replace(report, key=key)
     _cache[db] = (key, report)
     return report

@@ -18,9 +18,10 @@ from bot.compose.reads import Reads
 from bot.config import Settings
 from bot.guilds.feeds import remove_guild_feed
 from bot.market.refresh import MarketRefresher
+from bot.market.report import SignalReport
 from bot.market.series import RUT
 from bot.market.signal import ensure_bundled_history
-from bot.market.store import load_series
+from bot.market.store import load_series, upsert_points
 from bot.news.state import load_states, save_state
 from bot.runtime.services import open_services
 from bot.storage import Database
@@ -123,3 +124,36 @@ async def test_a_refresh_that_stored_nothing_publishes_nothing(
             await http.aclose()
     assert not any(r.points for r in results)
     assert await data_version(db) == 0  # readers keep their cached answers
+
+
+async def test_a_chart_is_drawn_once_per_market_change_and_language(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.market.chart
+
+    drawn: list[tuple[str, object]] = []
+
+    def draw(report: SignalReport, language: str) -> bytes:
+        drawn.append((language, report.key))
+        return f"{language} {report.key}".encode()
+
+    monkeypatch.setattr(bot.market.chart, "draw_chart", draw)
+    reads = Reads(db, ReadCache())
+    first = await reads.signal(settings)
+    en = await reads.signal_chart(first, "en")
+    assert await reads.signal_chart(first, "en") is en
+    await reads.signal_chart(first, "nl")
+    assert len(drawn) == 2
+
+    reads.invalidate()  # a news publication: the market data did not change
+    again = await reads.signal(settings)
+    assert again is not first and again.key == first.key
+    assert await reads.signal_chart(again, "en") is en and len(drawn) == 2
+
+    assert first.state is not None  # new market data: a new drawing
+    revision = datetime.now(UTC)  # a revised close, stored after the bundle
+    await upsert_points(db, RUT, [(first.state.last_date, 1.0)], "yahoo", now=revision)
+    reads.invalidate()
+    revised = await reads.signal(settings)
+    assert revised.key != first.key
+    assert await reads.signal_chart(revised, "en") != en and len(drawn) == 3

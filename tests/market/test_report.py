@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import struct
 from datetime import UTC, date, datetime
@@ -121,3 +122,17 @@ async def test_report_follows_new_data(db: Database, settings: Settings) -> None
     await upsert_points(db, RUT, [(new_day, 1.0)], "yahoo", now=NOW + timedelta(hours=1))
     third = await build_signal_report(db, settings, now=NOW)
     assert third.state is not None and third.state.last_close == 1.0
+
+
+def test_a_drawn_chart_leaves_no_garbage_for_the_collector(report: SignalReport) -> None:
+    """draw_chart (the Discord process's) frees the figure's reference cycles itself."""
+    from matplotlib.figure import Figure
+
+    from bot.market.chart import draw_chart
+
+    gc.disable()  # no automatic collection may free them for it
+    try:
+        assert png_size(draw_chart(report, "nl")) == (1200, 800)
+        assert not [o for o in gc.get_objects() if isinstance(o, Figure)]
+    finally:
+        gc.enable()
