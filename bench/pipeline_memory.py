@@ -2,11 +2,14 @@
 
     .venv/bin/python -m bench.pipeline_memory [--texts 2000] [--batch-size 16] [--threads 1]
         [--variant int8|fp16|fp32|all] [--tokenizer both|sentencepiece|rust] [--encoder DIR]
+        [--loader plain|transformers]
 
 Each variant runs in a process of its own, which imports what `python -m bot pipeline`
-imports, loads the e5 backend through the production loader (E5Backend: AutoTokenizer,
-AutoModel, the shipped head) and scores article-like texts (a headline and a 300-character
-summary, as bot/sentiment/store.py builds them) in the pipeline's batches. It prints RSS
+imports, loads the e5 backend through the production loader (E5Backend: with the int8 table
+and our tokenizer, the plain-torch encoder of bot/sentiment/bert_encoder.py, else
+AutoTokenizer/AutoModel; the shipped head) and scores article-like texts (a headline and a
+300-character summary, as bot/sentiment/store.py builds them) in the pipeline's batches.
+`--loader transformers` loads through AutoModel, as before the plain encoder. It prints RSS
 (private RssAnon + file-backed RssFile) at each step and the peak (VmHWM).
 
 Without --encoder, the model is multilingual-e5-small's shape with random weights (BertModel,
@@ -174,7 +177,9 @@ def _line(step: str) -> None:
     )
 
 
-def measure(encoder: Path, variant: str, n: int, batch_size: int, threads: int) -> None:
+def measure(
+    encoder: Path, variant: str, n: int, batch_size: int, threads: int, plain: bool = True
+) -> None:
     """One process: what the pipeline process holds, step by step."""
     _line("python")
     import bot.cli.pipeline  # what `python -m bot pipeline` imports
@@ -182,9 +187,8 @@ def measure(encoder: Path, variant: str, n: int, batch_size: int, threads: int) 
 
     _line("the pipeline's modules")
     import torch  # noqa: F401
-    import transformers  # noqa: F401
 
-    _line("+ torch, transformers")
+    _line("+ torch")  # transformers comes with the load when the loader uses it (AutoModel)
     from bot.sentiment.e5_backend import E5Backend
 
     # The loader's line naming the tokenizer it chose.
@@ -196,11 +200,13 @@ def measure(encoder: Path, variant: str, n: int, batch_size: int, threads: int) 
         threads=threads,
         fp16_embeddings=variant == "fp16",
         int8_table=variant == "int8",
+        plain=plain,
     )
     start = time.perf_counter()
     backend.load()
     seconds = time.perf_counter() - start
     _line(f"loaded ({seconds:.1f} s)")
+    print(f"  transformers imported: {'yes' if 'transformers' in sys.modules else 'no'}")
     texts, languages = article_texts(n)
     cpu = time.process_time()
     for i in range(0, n, batch_size):
@@ -229,11 +235,18 @@ def main() -> None:
         help="ours (the folder's sentencepiece.bpe.model) or transformers' (without it)",
     )
     parser.add_argument("--encoder", type=Path, help="a real encoder folder (default: random)")
+    parser.add_argument(
+        "--loader",
+        choices=["plain", "transformers"],
+        default="plain",
+        help="the bot's plain-torch BERT encoder (default) or AutoModel (before)",
+    )
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # (internal) one run
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.measure:
-        measure(args.measure, args.variant, args.texts, args.batch_size, args.threads)
+        plain = args.loader == "plain"
+        measure(args.measure, args.variant, args.texts, args.batch_size, args.threads, plain)
         return
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load}")
@@ -256,13 +269,14 @@ def main() -> None:
         for (tokenizer, folder), variant in itertools.product(folders.items(), variants):
             print(
                 f"{variant} table, {tokenizer} tokenizer, batches of {args.batch_size}, "
-                f"{args.threads} thread(s):"
+                f"{args.threads} thread(s), {args.loader} loader:"
             )
             subprocess.run(
                 [
                     sys.executable, "-m", "bench.pipeline_memory", "--measure", str(folder),
                     "--variant", variant, "--texts", str(args.texts),
                     "--batch-size", str(args.batch_size), "--threads", str(args.threads),
+                    "--loader", args.loader,
                 ],
                 cwd=ROOT,
                 check=True,

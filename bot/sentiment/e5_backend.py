@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.sentiment.bert_encoder import load_plain_bert, plain_bert_folder
 from bot.sentiment.compact import half_embeddings, int8_embeddings, length_batches, trim_heap
 from bot.sentiment.e5_head import Head, HeadError, label_of, load_head
 from bot.sentiment.transformers_backend import (
@@ -26,7 +27,7 @@ from bot.sentiment.transformers_backend import (
     quantize,
 )
 from bot.sentiment.types import Sentiment
-from bot.sentiment.xlmr_tokenizer import xlmr_sentencepiece
+from bot.sentiment.xlmr_tokenizer import local_file, xlmr_sentencepiece
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def load_encoder(
     quantized: bool = False,
     fp16_embeddings: bool = True,
     int8_table: bool = False,
+    plain: bool = False,
 ) -> Encoder:
     """Tokenizer and bare encoder; raises ModelLoadError with a short reason.
 
@@ -83,8 +85,14 @@ def load_encoder(
     on real e5 weights (docs/sentiment-models.md). An XLM-R style
     folder with `sentencepiece.bpe.model` is tokenized by bot/sentiment/xlmr_tokenizer.py
     (about 250 MB less than the `tokenizers` one for e5's vocabulary), any other through
-    AutoTokenizer."""
+    AutoTokenizer. With `plain` (E5Backend's default) and an int8 table, a plain BertModel
+    folder runs on bot/sentiment/bert_encoder.py instead of AutoModel: the same hidden states
+    without importing transformers' modelling stack or holding the fp32 table."""
     tokenizer: Any = xlmr_sentencepiece(model_id, cache_dir, MAX_LENGTH_CAP)
+    if plain and int8_table and not quantized and tokenizer is not None:
+        plain_model = _plain_model(model_id, cache_dir)
+        if plain_model is not None:
+            return _encoder(model_id, tokenizer, plain_model)
     try:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -106,6 +114,25 @@ def load_encoder(
         half_embeddings(model)
     if quantized:
         model = quantize(model)
+    return _encoder(model_id, tokenizer, model)
+
+
+def _plain_model(model_id: str, cache_dir: Path | None) -> Any:
+    """bot/sentiment/bert_encoder.py's model of a plain BertModel folder, else None."""
+    found = local_file(model_id, "config.json", cache_dir)
+    config = plain_bert_folder(found.parent) if found is not None else None
+    if found is None or config is None:
+        return None
+    try:
+        model = load_plain_bert(found.parent, config)
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:  # AutoModel says it better
+        log.warning("sentiment encoder %s: loading through transformers (%s)", model_id, exc)
+        return None
+    trim_heap()  # the file's rows read while quantising the table
+    return model
+
+
+def _encoder(model_id: str, tokenizer: Any, model: Any) -> Encoder:
     hidden = getattr(model.config, "hidden_size", None)
     if not isinstance(hidden, int):
         raise ModelLoadError(f"encoder {model_id!r} does not say its hidden size")
@@ -114,7 +141,13 @@ def load_encoder(
     if isinstance(positions, int) and positions > 0:
         limits.append(positions)
     kind = getattr(tokenizer, "kind", "transformers")
-    log.info("sentiment encoder %s: %s tokenizer (%s)", model_id, kind, type(tokenizer).__name__)
+    log.info(
+        "sentiment encoder %s: %s tokenizer (%s), %s",
+        model_id,
+        kind,
+        type(tokenizer).__name__,
+        type(model).__name__,
+    )
     return Encoder(tokenizer, model, min(limits), hidden)
 
 
@@ -132,7 +165,9 @@ class E5Backend:
         quantized: bool = False,
         fp16_embeddings: bool = True,
         int8_table: bool = True,
+        plain: bool = True,
     ) -> None:
+        self.plain = plain
         self.encoder_id = encoder_id
         self.fp16_embeddings = fp16_embeddings
         self.int8_table = int8_table
@@ -170,6 +205,7 @@ class E5Backend:
                     quantized=self.quantized,
                     fp16_embeddings=self.fp16_embeddings,
                     int8_table=self.int8_table,
+                    plain=self.plain,
                 )
                 try:
                     head.validate(encoder.hidden_size)

@@ -97,7 +97,8 @@ class XlmrSentencePiece:
         return {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
 
 
-def _local_file(model_id: str, name: str, cache_dir: Path | None) -> Path | None:
+def local_file(model_id: str, name: str, cache_dir: Path | None) -> Path | None:
+    """`name` in a local folder, or in the hub cache for a hub id; None when absent."""
     folder = Path(model_id).expanduser()
     if folder.is_dir():
         return folder / name if (folder / name).is_file() else None
@@ -116,8 +117,8 @@ def xlmr_sentencepiece(
     model_id: str, cache_dir: Path | None, default_max_length: int
 ) -> XlmrSentencePiece | None:
     """Our tokenizer when the (local) folder has XLM-R's sentencepiece model, else None."""
-    spm_file = _local_file(model_id, SPM_FILE, cache_dir)
-    config_file = _local_file(model_id, "tokenizer_config.json", cache_dir)
+    spm_file = local_file(model_id, SPM_FILE, cache_dir)
+    config_file = local_file(model_id, "tokenizer_config.json", cache_dir)
     if spm_file is None or config_file is None:
         return None
     try:
