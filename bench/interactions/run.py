@@ -41,7 +41,7 @@ from bot.news.tables import articles
 from bot.runtime import supervisor
 from bot.runtime.jobs import pipeline_pass
 from bot.runtime.services import Services, open_services
-from bot.runtime.supervisor import lower_priority
+from bot.runtime.supervisor import child_environment, lower_priority
 from bot.shards import process_plan
 from tests.harness import start_bot, stop_bot, write_feeds_file
 
@@ -120,9 +120,9 @@ class Passes:
     async def _in_process(self) -> PassFigures:
         settings = self.settings
         before = await count_articles(self.services)
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
+        # The environment `run` gives its pipeline child (MALLOC_ARENA_MAX, PYTHONPATH), plus
+        # the bench's own settings.
+        env = child_environment({
             "DATA_DIR": str(settings.data_dir),
             "FEEDS_FILE": str(settings.feeds_file),
             "FEEDS_ALLOW_PRIVATE": "true",
@@ -133,7 +133,7 @@ class Passes:
                 for name in ("YAHOO", "BINANCE", "BINANCE_FALLBACK", "COINGECKO", "FNG")
             },
             **model_env(self.args),
-        }
+        })  # fmt: skip
         start = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "pipeline", "--once", cwd=ROOT, env=env,

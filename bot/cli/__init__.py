@@ -32,13 +32,30 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command named on the line, if it is one of ours (skipping `--log-level X`)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--log-level":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMAND_MODULES else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command line, only the named command's module is imported.
+
+    Each module pulls in what its command needs (the signal chart's matplotlib, the
+    pipeline's feed and model code): ~40 MB that `run`'s and `pipeline`'s long-lived
+    processes need not hold. `--help`, or no known command, imports them all."""
+    chosen = _chosen(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Crypto news, sentiment and the Russell 2000 signal."
     )
     parser.add_argument("--log-level", help="override LOG_LEVEL for this run")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in [chosen] if chosen else COMMAND_MODULES:
         importlib.import_module(f"bot.cli.{name}").register(sub)
     return parser
 
@@ -54,7 +71,8 @@ def setup_logging(level: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
