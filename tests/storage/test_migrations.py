@@ -39,6 +39,13 @@ async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
     assert fks == 1
 
 
+def _register_every_table() -> None:
+    """Import every domain `tables` module: each registers its Tables on the shared metadata."""
+    for path in Path(bot.__file__).parent.rglob("tables.py"):
+        rel = path.relative_to(Path(bot.__file__).parent.parent).with_suffix("")
+        importlib.import_module(".".join(rel.parts))
+
+
 async def test_runtime_tables_match_migrated_schema(db: Database) -> None:
     """The Table objects used at run time name exactly the columns the migrations created."""
 
@@ -49,10 +56,7 @@ async def test_runtime_tables_match_migrated_schema(db: Database) -> None:
             for name in inspector.get_table_names()
         }
 
-    # Importing every domain `tables` module registers its Tables on the shared metadata.
-    for path in Path(bot.__file__).parent.rglob("tables.py"):
-        rel = path.relative_to(Path(bot.__file__).parent.parent).with_suffix("")
-        importlib.import_module(".".join(rel.parts))
+    _register_every_table()
     async with db.connection() as conn:
         actual = await conn.run_sync(columns)
     for table in metadata.sorted_tables:
@@ -75,9 +79,7 @@ async def test_runtime_tables_declare_the_migrated_indexes(db: Database) -> None
             for name in inspector.get_table_names()
         }
 
-    for path in Path(bot.__file__).parent.rglob("tables.py"):
-        rel = path.relative_to(Path(bot.__file__).parent.parent).with_suffix("")
-        importlib.import_module(".".join(rel.parts))
+    _register_every_table()
     async with db.connection() as conn:
         actual = await conn.run_sync(indexes)
     declared = {
