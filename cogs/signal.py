@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as T
@@ -12,6 +10,7 @@ from discord.ext import commands
 from bot.discord.client import CryptoBot
 from bot.discord.embeds.signal import CHART_NAME, signal_embed
 from bot.discord.render import RenderMemo
+from bot.discord.respond import followup_with_file
 from bot.i18n import current_language
 
 
@@ -33,10 +32,7 @@ class SignalCog(commands.Cog):
         embed = self._rendered.embed(
             report, language, lambda: signal_embed(report, with_chart=True)
         )
-        await interaction.followup.send(
-            embed=embed,
-            file=discord.File(io.BytesIO(png), filename=CHART_NAME),
-        )
+        await followup_with_file(interaction, png, CHART_NAME, embed=embed)
 
 
 async def setup(bot: CryptoBot) -> None:

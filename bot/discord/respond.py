@@ -16,6 +16,7 @@ behaviour against the installed discord.py.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import discord
@@ -57,3 +58,25 @@ async def reply(
         proxy_auth=http.proxy_auth,
     )
     response._response_type = discord.InteractionResponseType.channel_message
+
+
+async def followup_with_file(
+    interaction: discord.Interaction[Any],
+    data: bytes,
+    filename: str,
+    *,
+    embed: discord.Embed,
+) -> None:
+    """`interaction.followup.send` with an in-memory file that is freed once it is sent.
+
+    `discord.File` swaps `fp.close` for a no-op and, when discord.py closes the file, puts the
+    bound `fp.close` back on the instance: the BytesIO then refers to itself, holding the
+    private copy of its buffer that aiohttp's payload made. Only the cyclic collector would
+    free it, and it seldom runs (`GC_THRESHOLDS`): with a /signal chart (~150 KB) every
+    20 interactions, the Discord process grew 7 KB per interaction."""
+    fp = io.BytesIO(data)
+    try:
+        await interaction.followup.send(embed=embed, file=discord.File(fp, filename=filename))
+    finally:
+        fp.__dict__.pop("close", None)  # the instance attribute discord.File set: the cycle
+        fp.close()  # and the buffer, now
