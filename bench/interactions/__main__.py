@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import subprocess
 import sys
@@ -25,6 +26,10 @@ async def main_async(args: argparse.Namespace) -> int:
     results = []
     for n in range(1, args.runs + 1):
         result = await one_run(args)
+        # The bot froze its objects at start (bot/runtime/tuning.py): let the stopped bot of
+        # this run go, so the next run's RSS is that of a fresh process, not of several bots.
+        gc.unfreeze()
+        gc.collect()
         print_run(n, result, args)
         print_processes(result.processes)
         results.append(result)
