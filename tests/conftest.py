@@ -126,3 +126,14 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+async def other_db(settings: Settings, db: Database) -> AsyncIterator[Database]:
+    """A second handle on `db`'s database, with its own engine and pool: another process
+    (the pipeline child, or another Discord process)."""
+    database = Database.connect(settings.resolved_database_url)
+    try:
+        yield database
+    finally:
+        await database.close()

@@ -8,7 +8,7 @@ the other's writes through the data version its watcher polls."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,16 +48,6 @@ async def new_answer(ask: Callable[[], Awaitable[T]], old: T) -> T:
     raise AssertionError("still the previous answer")
 
 
-@pytest.fixture
-async def pipeline(settings: Settings, db: Database) -> AsyncIterator[Database]:
-    """The pipeline process's handle on `db`'s database."""
-    database = Database.connect(settings.resolved_database_url)
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
 async def test_a_servers_feed_list_is_its_own_and_its_changes_show_at_once(db: Database) -> None:
     tenants = await seed_tenants(db, NOW)
     reads = Reads(db, ReadCache())
@@ -79,9 +69,9 @@ async def test_a_servers_feed_list_is_its_own_and_its_changes_show_at_once(db: D
 
 
 async def test_feed_states_written_by_the_pipeline_show_after_its_publication(
-    settings: Settings, db: Database, pipeline: Database
+    settings: Settings, db: Database, other_db: Database
 ) -> None:
-    tenants = await seed_tenants(pipeline, NOW)
+    tenants = await seed_tenants(other_db, NOW)
     failing = tenants.defaults[0]
     async with open_services(settings) as services:  # the Discord process
         await services.data_watch.poll()
@@ -89,9 +79,9 @@ async def test_feed_states_written_by_the_pipeline_show_after_its_publication(
         assert all(f.status != "failing" for f in listed)
 
         # The pipeline process: a fetch fails, then the pass publishes.
-        state = (await load_states(pipeline, [failing]))[failing]
-        await save_state(pipeline, replace(state, status="failing", last_error="http_404"))
-        await bump_data_version(pipeline)
+        state = (await load_states(other_db, [failing]))[failing]
+        await save_state(other_db, replace(state, status="failing", last_error="http_404"))
+        await bump_data_version(other_db)
         await services.data_watch.poll()  # the watcher's next poll (every 0.5 s)
         now = await new_answer(lambda: services.reads.guild_feeds(OTHER), listed)
         [row] = [f for f in now if f.id == failing]
@@ -99,7 +89,7 @@ async def test_feed_states_written_by_the_pipeline_show_after_its_publication(
 
 
 async def test_signal_report_is_shared_until_a_market_refresh_in_another_process(
-    settings: Settings, db: Database, pipeline: Database, tmp_path: Path
+    settings: Settings, db: Database, other_db: Database, tmp_path: Path
 ) -> None:
     await ensure_bundled_history(db, settings)
     async with open_services(settings) as services:  # the Discord process
@@ -112,11 +102,11 @@ async def test_signal_report_is_shared_until_a_market_refresh_in_another_process
             market = market_settings(tmp_path, markets)
             http = make_http_client(market)
             try:
-                results = await MarketRefresher(pipeline, http, market).refresh(now=AFTER_CLOSE)
+                results = await MarketRefresher(other_db, http, market).refresh(now=AFTER_CLOSE)
             finally:
                 await http.aclose()
         assert any(r.series == RUT and r.points for r in results)
-        newest = (await load_series(pipeline, RUT))[-1][0]
+        newest = (await load_series(other_db, RUT))[-1][0]
         assert newest > first.state.last_date
 
         await services.data_watch.poll()  # the watcher's next poll (every 0.5 s)

@@ -6,9 +6,6 @@ connection pools, as `run` and its pipeline child have)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.config import Settings
 from bot.runtime.dataversion import DataVersionWatcher
@@ -17,31 +14,21 @@ from bot.storage import Database
 from bot.storage.dataversion import bump_data_version, data_version
 
 
-@pytest.fixture
-async def other(settings: Settings, db: Database) -> AsyncIterator[Database]:
-    """A second handle on `db`'s database: the other process."""
-    database = Database.connect(settings.resolved_database_url)
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
-async def test_a_bump_in_one_process_is_read_by_the_other(db: Database, other: Database) -> None:
-    assert await data_version(other) == 0  # nothing published yet
+async def test_a_bump_in_one_process_is_read_by_the_other(db: Database, other_db: Database) -> None:
+    assert await data_version(other_db) == 0  # nothing published yet
     assert await bump_data_version(db) == 1
-    assert await data_version(other) == 1
-    assert await bump_data_version(other) == 2
+    assert await data_version(other_db) == 1
+    assert await bump_data_version(other_db) == 2
     assert await data_version(db) == 2
 
 
-async def test_concurrent_bumps_are_all_counted(db: Database, other: Database) -> None:
-    await asyncio.gather(*(bump_data_version(d) for d in (db, other) for _ in range(5)))
+async def test_concurrent_bumps_are_all_counted(db: Database, other_db: Database) -> None:
+    await asyncio.gather(*(bump_data_version(d) for d in (db, other_db) for _ in range(5)))
     assert await data_version(db) == 10
 
 
-async def test_watcher_tells_listeners_only_about_changes(db: Database, other: Database) -> None:
-    watcher = DataVersionWatcher(other)
+async def test_watcher_tells_listeners_only_about_changes(db: Database, other_db: Database) -> None:
+    watcher = DataVersionWatcher(other_db)
     seen: list[int] = []
 
     async def slow_listener(version: int) -> None:
@@ -61,8 +48,8 @@ async def test_watcher_tells_listeners_only_about_changes(db: Database, other: D
     assert seen == [1, -1]
 
 
-async def test_changed_wakes_a_waiting_round(db: Database, other: Database) -> None:
-    watcher = DataVersionWatcher(other, interval=0.01)
+async def test_changed_wakes_a_waiting_round(db: Database, other_db: Database) -> None:
+    watcher = DataVersionWatcher(other_db, interval=0.01)
     job = asyncio.create_task(watcher.run())
     try:
         async with asyncio.timeout(5):
@@ -77,7 +64,7 @@ async def test_changed_wakes_a_waiting_round(db: Database, other: Database) -> N
 
 
 async def test_cached_reads_are_refreshed_when_another_process_publishes(
-    settings: Settings, other: Database
+    settings: Settings, other_db: Database
 ) -> None:
     """The Discord process's read cache (60 s TTL) is refreshed by the watcher, not by time:
     askers get the previous answer at once while one recomputation runs, then the new one."""
@@ -95,7 +82,7 @@ async def test_cached_reads_are_refreshed_when_another_process_publishes(
         await services.data_watch.poll()
         assert await services.cache.get("news", compute) == 1
         assert await services.cache.get("news", compute) == 1  # cached
-        await bump_data_version(other)  # the pipeline process publishes
+        await bump_data_version(other_db)  # the pipeline process publishes
         await services.data_watch.poll()
         async with asyncio.timeout(5):
             assert await services.cache.get("news", compute) == 1  # at once: the previous
