@@ -68,10 +68,7 @@ def discord_process_key(index: int) -> str:
 
 # PIPELINE_SCHEDULING: "nice" runs the child CHILD_NICENESS steps nicer; "idle" also puts
 # it in Linux's SCHED_IDLE class, where a woken Discord process takes its CPU at once and a CPU
-# running only it counts as free (docs/scaling.md "CPU priority of the pipeline").
-SCHEDULING = ("nice", "idle")
-
-
+# running only it counts as free (docs/scaling.md "CPU priority of the pipeline child").
 def lower_priority(pid: int, steps: int = CHILD_NICENESS, *, scheduling: str = "nice") -> str:
     """Make a just-started child `steps` nicer than this process and, with "idle", put it in
     SCHED_IDLE (threads it starts later inherit both). Best effort: what was applied, "idle",
@@ -92,18 +89,16 @@ def _idle_class(pid: int) -> bool:
     """SCHED_IDLE for every thread the child has so far (Linux sets a thread at a time)."""
     try:
         policy, param = os.SCHED_IDLE, os.sched_param(0)
-        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")] if _has_proc() else [pid]
-        for tid in threads:
-            os.sched_setscheduler(tid, policy, param)
-        return True
-    except (AttributeError, OSError):  # no SCHED_IDLE here (macOS, Windows), or it exited
+        os.sched_setscheduler(pid, policy, param)  # its main thread
+    except (AttributeError, OSError):  # no SCHED_IDLE here (macOS, Windows), refused, or gone
         log.info("SCHED_IDLE is not available for process %d; it runs niced", pid)
         log.debug("sched_setscheduler failed", exc_info=True)
         return False
-
-
-def _has_proc() -> bool:
-    return os.path.isdir("/proc/self/task")
+    with contextlib.suppress(OSError):  # no /proc: the main thread is all we can reach
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                os.sched_setscheduler(int(tid), policy, param)
+    return True
 
 
 # glibc gives each thread that allocates its own malloc arena (up to 8 per core), and each
