@@ -295,7 +295,7 @@ async def under_load(
         await asyncio.sleep(args.offset)  # let the pass get going (fetch, parse, store)
     start = time.perf_counter()
     cpu_before = thread_cpu()
-    sched = SchedWatch()
+    sched = SchedWatch()  # "pipeline": the pass under way (not a sustained load's later ones)
     sched.begin({
         "fake": fake.process.pid,
         "pipeline": None if args.no_pass or args.pass_inline else passes.pid,
