@@ -300,6 +300,7 @@ async def under_load(
         "fake": fake.process.pid,
         "pipeline": None if args.no_pass or args.pass_inline else passes.pid,
         "feeds": feeds.process.pid,
+        **{f"discord-{n}": pid for n, pid in enumerate(children.pids if children else [], 1)},
     })  # fmt: skip
     if children:
         children.begin()

@@ -98,10 +98,12 @@ class SchedWatch:
 
 
 def describe(figures: dict[str, Sched]) -> str:
-    """One line per process: ran / waited for a CPU, in ms, and the slices."""
-    order = ["bot loop", "bot threads", "fake", "pipeline", "feeds", "the rest"]
+    """One line per process: ran / waited for a CPU, in ms, and the slices (the names
+    SchedWatch gives: its roles, "bot loop", "bot threads", "discord-N", "the rest")."""
+    order = ["bot loop", "bot threads", "discord-", "fake", "pipeline", "feeds", "the rest"]
     lines = []
-    for name in sorted(figures, key=lambda n: order.index(n) if n in order else len(order)):
+    rank = {name: i for i, name in enumerate(order)}
+    for name in sorted(figures, key=lambda n: (rank.get(n.rstrip("0123456789"), 5), n)):
         s = figures[name]
         if name == "the rest":
             lines.append(f"{name:12} ran {1000 * s.run_s:6.0f} ms (other processes; /proc/stat)")
