@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     # Run the feed/market/scoring jobs inside the bot process (the default for small installs).
     pipeline_enabled: bool = True
+    # How `run`'s pipeline child yields the CPU to the Discord process (docs/scaling.md):
+    # "nice" (10 steps nicer) or "idle" (also Linux's SCHED_IDLE; elsewhere: nice).
+    pipeline_scheduling: Literal["nice", "idle"] = "nice"
     # Deliver due digests and breakout alerts from this process.
     deliveries_enabled: bool = True
     # Sharding (docs/scaling.md): this process runs SHARD_IDS (comma list; default: all) of

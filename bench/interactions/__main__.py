@@ -92,6 +92,11 @@ def main() -> None:
         help="interactions started per loop iteration (bot/discord/tree.py; 0: no gate)",
     )
     parser.add_argument(
+        "--scheduling",
+        choices=("nice", "idle"),
+        help="the pipeline child's CPU priority (PIPELINE_SCHEDULING; default: the setting's)",
+    )
+    parser.add_argument(
         "--gc",
         help="the bot's collector thresholds after start-up, e.g. 20000,20,20 "
         "(default: bot/discord/client.py GC_THRESHOLDS, else CPython's 700,10,10)",
@@ -109,6 +114,11 @@ def main() -> None:
         const="",
         help="print what the slow interactions waited for, against passes and data versions "
         "(bench/interactions/timeline.py); with a path, also write the records there as JSON",
+    )
+    parser.add_argument(
+        "--perf-window",
+        help="write the load's window and the process ids by role to this JSON file, for "
+        "a `perf record -k CLOCK_MONOTONIC` trace (python -m bench.interactions.perfsched)",
     )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")

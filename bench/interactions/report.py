@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bench._stats import median_of, percentile
 from bench.interactions.measure import LOG_COUNTS, where
 from bench.interactions.run import Result
+from bench.interactions.sched import describe
 from bot.discord import eventloop
 
 
@@ -45,6 +46,12 @@ def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
         f"{r.fake_build_cpu_s:.2f} s)"
     )
     print(f"    garbage collections in the bot's process meanwhile: {r.gc}")
+    if r.sched:
+        print(
+            "    the processes on the CPUs during the load (schedstat; pipeline child: "
+            f"{r.scheduling or '-'}):"
+        )
+        print("\n".join("      " + line for line in describe(r.sched).splitlines()))
     total = sum(r.profile.values()) or 1
     if r.profile:
         print(f"    where the main thread was during the load ({total} samples every ~2 ms):")

@@ -14,11 +14,13 @@ import collections
 import contextlib
 import cProfile
 import io
+import json
 import math
 import os
 import pstats
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,7 @@ from bench.feedserver import feed_language
 from bench.interactions import shardproc
 from bench.interactions.fakeproc import FakeDiscordProcess
 from bench.interactions.measure import GcTimer, Stall, StallWatch
+from bench.interactions.sched import Sched, SchedWatch
 from bench.interactions.shardproc import Children, ProcessFigures
 from bench.interactions.timeline import Timeline
 from bench.interactions.workload import FeedServers
@@ -81,6 +84,9 @@ class Result:
     # --discord-processes: each Discord process during the load (the bench's own first)
     processes: list[ProcessFigures] = field(default_factory=list)
     timeline: list[str] = field(default_factory=list)  # --timeline's summary lines
+    # each process's time on a CPU and waiting for one during the load (bench/.../sched.py)
+    sched: dict[str, Sched] = field(default_factory=dict)
+    scheduling: str = ""  # the pipeline child's CPU priority (nice, idle)
 
 
 def settings_for(
@@ -108,6 +114,8 @@ class Passes:
 
     def __init__(self, args: argparse.Namespace, settings: Settings, services: Services) -> None:
         self.args, self.settings, self.services = args, settings, services
+        self.pid: int | None = None  # the pipeline process of the pass under way
+        self.scheduling = ""  # its CPU priority, as applied: nice, idle (or none)
 
     async def one(self, feeds: FeedServers) -> PassFigures:
         feeds.next_generation()
@@ -139,7 +147,10 @@ class Passes:
             sys.executable, "-m", "bot", "pipeline", "--once", cwd=ROOT, env=env,
             stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
-        lower_priority(proc.pid)  # as `run` starts its pipeline child
+        # as `run` starts its pipeline child (PIPELINE_SCHEDULING, or --scheduling)
+        scheduling = self.args.scheduling or settings.pipeline_scheduling
+        self.scheduling = lower_priority(proc.pid, scheduling=scheduling)
+        self.pid = proc.pid
         peak = end = 0.0
         while proc.returncode is None:
             hwm, rss = _memory_mb(proc.pid)
@@ -150,6 +161,28 @@ class Passes:
             raise RuntimeError("python -m bot pipeline --once failed")
         new = await count_articles(self.services) - before
         return PassFigures(time.perf_counter() - start, new, peak, end)
+
+
+def write_window(
+    path: str,
+    start: float,
+    seconds: float,
+    fake: FakeDiscordProcess,
+    passes: Passes,
+    feeds: FeedServers,
+) -> None:
+    """The load's window on CLOCK_MONOTONIC (time.perf_counter's clock on Linux) and the
+    process and thread ids by role."""
+    roles = {os.getpid(): "bot loop", fake.process.pid: "fake", feeds.process.pid: "feeds"}
+    roles |= {
+        t.native_id: "stall watchdog"
+        for t in threading.enumerate()
+        if t.name == "stall-watchdog" and t.native_id
+    }
+    if passes.pid:
+        roles[passes.pid] = "pipeline"
+    window = {"start": start, "end": start + seconds, "roles": roles}
+    Path(path).write_text(json.dumps(window), encoding="utf-8")
 
 
 def model_env(args: argparse.Namespace) -> dict[str, str]:
@@ -262,6 +295,13 @@ async def under_load(
         await asyncio.sleep(args.offset)  # let the pass get going (fetch, parse, store)
     start = time.perf_counter()
     cpu_before = thread_cpu()
+    sched = SchedWatch()  # "pipeline": the pass under way (not a sustained load's later ones)
+    sched.begin({
+        "fake": fake.process.pid,
+        "pipeline": None if args.no_pass or args.pass_inline else passes.pid,
+        "feeds": feeds.process.pid,
+        **{f"discord-{n}": pid for n, pid in enumerate(children.pids if children else [], 1)},
+    })  # fmt: skip
     if children:
         children.begin()
     profiler = cProfile.Profile() if args.cprofile else None
@@ -279,6 +319,9 @@ async def under_load(
     if timeline is not None:
         timeline.load_ended()
     load_s = time.perf_counter() - start
+    if args.perf_window:  # for a perf trace of the load (bench/interactions/perfsched.py)
+        write_window(args.perf_window, start, load_s, fake, passes, feeds)
+    sched.end()
     others = await children.end() if children else []
     watch.profiling = False
     if "profile" in reply:  # --profile-fake
@@ -325,4 +368,6 @@ async def under_load(
         if others
         else [],
         timeline=timeline.summary() if timeline is not None else [],
+        sched=sched.figures,
+        scheduling=passes.scheduling,
     )

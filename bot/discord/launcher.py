@@ -40,7 +40,8 @@ def create_bot(services: Services, **options: Any) -> CryptoBot:
     then a `python -m bot pipeline` runs elsewhere) and the other Discord processes."""
     jobs: dict[str, Job] = {"data-version": services.data_watch.run}
     if services.settings.pipeline_enabled:
-        jobs["pipeline-process"] = ChildSupervisor(services.db).run
+        scheduling = services.settings.pipeline_scheduling
+        jobs["pipeline-process"] = ChildSupervisor(services.db, scheduling=scheduling).run
     jobs |= discord_children(services)
     options = client_options(services.settings) | options
     # discord.py's default opens a connection per concurrent request (limit=0): a burst of

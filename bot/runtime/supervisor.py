@@ -7,7 +7,8 @@ bot's GIL, and torch and the model live only in the child. The bot process:
 
 - starts it, and restarts it with backoff (bot/utils/backoff.py) whenever it exits; a child
   that ran `HEALTHY_AFTER` seconds starts the count over;
-- runs it CHILD_NICENESS steps nicer than itself, so replies get the CPU first;
+- runs it CHILD_NICENESS steps nicer than itself, and with PIPELINE_SCHEDULING=idle in
+  Linux's SCHED_IDLE class, so replies get the CPU first;
 - copies its stdout and stderr, line by line, to its own stderr with a `[pipeline]` prefix;
 - stops it on the way out: closing its stdin (the child exits on EOF, so it also goes away if
   this process is killed), then SIGTERM, then SIGKILL after `stop_timeout`;
@@ -65,14 +66,39 @@ def discord_process_key(index: int) -> str:
     return f"discord:process:{index}"
 
 
-def lower_priority(pid: int, steps: int = CHILD_NICENESS) -> None:
-    """Make a just-started child `steps` nicer than this process (threads it starts later
-    inherit it). Best effort: a platform without it runs the child as is."""
+# PIPELINE_SCHEDULING: "nice" runs the child CHILD_NICENESS steps nicer; "idle" also puts
+# it in Linux's SCHED_IDLE class, where a woken Discord process takes its CPU at once and a CPU
+# running only it counts as free (docs/scaling.md "CPU priority of the pipeline child").
+def lower_priority(pid: int, steps: int = CHILD_NICENESS, *, scheduling: str = "nice") -> str:
+    """Make a just-started child `steps` nicer than this process and, with "idle", put it in
+    SCHED_IDLE (threads it starts later inherit both). Best effort: what was applied, "idle",
+    "nice" or "none" (a platform without it, or the child already gone)."""
+    applied = "none"
     try:
         mine = os.getpriority(os.PRIO_PROCESS, 0)
         os.setpriority(os.PRIO_PROCESS, pid, min(19, mine + steps))
+        applied = "nice"
     except (AttributeError, OSError):  # not on Windows; or the child is already gone
         log.debug("could not lower the priority of process %d", pid, exc_info=True)
+    if scheduling == "idle" and _idle_class(pid):
+        applied = "idle"
+    return applied
+
+
+def _idle_class(pid: int) -> bool:
+    """SCHED_IDLE for every thread the child has so far (Linux sets a thread at a time)."""
+    try:
+        policy, param = os.SCHED_IDLE, os.sched_param(0)
+        os.sched_setscheduler(pid, policy, param)  # its main thread
+    except (AttributeError, OSError):  # no SCHED_IDLE here (macOS, Windows), refused, or gone
+        log.info("SCHED_IDLE is not available for process %d; it runs niced", pid)
+        log.debug("sched_setscheduler failed", exc_info=True)
+        return False
+    with contextlib.suppress(OSError):  # no /proc: the main thread is all we can reach
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                os.sched_setscheduler(int(tid), policy, param)
+    return True
 
 
 # glibc gives each thread that allocates its own malloc arena (up to 8 per core), and each
@@ -158,6 +184,7 @@ class ChildSupervisor:
         stop_timeout: float = 10.0,
         env: dict[str, str] | None = None,
         niceness: int = CHILD_NICENESS,
+        scheduling: str = "nice",
     ) -> None:
         self._db = db
         self._command = list(command or pipeline_command())
@@ -169,6 +196,7 @@ class ChildSupervisor:
         self._stop_timeout = stop_timeout
         self._env = env or child_environment()
         self._niceness = niceness
+        self.scheduling = scheduling  # PIPELINE_SCHEDULING: nice | idle
         self.restarts = 0
         self.process: asyncio.subprocess.Process | None = None
 
@@ -185,7 +213,7 @@ class ChildSupervisor:
                 env=self._env,
             )
             self.process = proc
-            lower_priority(proc.pid, self._niceness)
+            lower_priority(proc.pid, self._niceness, scheduling=self.scheduling)
             log.info("%s process started (pid %d)", self._name, proc.pid)
             await self._record("running", proc.pid, started, last_exit)
             try:
