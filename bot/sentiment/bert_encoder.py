@@ -22,6 +22,14 @@ from bot.sentiment.compact import _CHUNK_BYTES, _int8_embedding_class
 
 WEIGHTS = "model.safetensors"
 _PREFIXES = ("", "bert.")
+# Padded tokens that go through the layers at once. A whole scoring batch at once was the
+# pipeline process's peak (issue 15): 16 texts of ~300 tokens hold 55 MB of feed-forward
+# activations per layer and 7 MB per hidden-state tensor, and the freed blocks, handed back
+# after each batch (compact.trim_heap), are touched anew by the next one: RSS rose 110-140 MB
+# per batch. Each sequence's hidden states depend on that sequence alone, so groups of whole
+# sequences give the same result; 512 tokens rise 25-30 MB for e5-small, at the same CPU
+# (bench/pass_memory.py, docs/bench-interactions.md).
+STEP_TOKENS = 512
 
 
 def plain_bert_folder(folder: Path) -> dict[str, Any] | None:
@@ -99,12 +107,21 @@ def _module_classes() -> tuple[Any, Any]:
             )
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+            batch, length = input_ids.shape
+            out = torch.empty((batch, length, self.norm.normalized_shape[0]))
+            rows = max(1, STEP_TOKENS // max(1, length))
+            for start in range(0, batch, rows):  # a few sequences at a time: bounded memory
+                end = start + rows
+                out[start:end] = self.encode(input_ids[start:end], attention_mask[start:end])
+            return SimpleNamespace(last_hidden_state=out)
+
+        def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             positions = torch.arange(input_ids.shape[1])
             x = self.norm(self.words(input_ids) + self.positions(positions) + self.token_type)
             keep = attention_mask.bool()[:, None, None, :]  # keys each query may attend to
             for layer in self.layers:
                 x = layer(x, keep)
-            return SimpleNamespace(last_hidden_state=x)
+            return x
 
     return Layer, PlainBert
 

@@ -114,3 +114,42 @@ def test_weights_that_do_not_fit_are_refused(folder: Path, tmp_path: Path) -> No
     # The backend falls back to transformers, which loads what it can.
     encoder = load_encoder(str(broken), int8_table=True, plain=True)
     assert type(encoder.model).__name__ == "BertModel"
+
+
+def test_layers_run_a_bounded_number_of_tokens_at_once(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline's peak memory (issue 15): a batch goes through the layers a few whole
+    sequences at a time, at most STEP_TOKENS padded tokens (one sequence when longer), with
+    the same hidden states as the whole batch at once."""
+    import torch
+
+    import bot.sentiment.bert_encoder as bert_encoder
+
+    encoder = load_encoder(str(folder), int8_table=True, plain=True)
+    model = encoder.model
+    batch = encoder.tokenizer(
+        TEXTS, padding=True, truncation=True, max_length=encoder.max_length, return_tensors="pt"
+    )
+    batch.pop("token_type_ids", None)
+    length = batch["input_ids"].shape[1]
+    with torch.inference_mode():
+        whole = model(**batch).last_hidden_state
+    shapes: list[tuple[int, int]] = []
+    encode = model.encode
+
+    def spy(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        shapes.append(tuple(input_ids.shape))
+        return encode(input_ids, attention_mask)
+
+    monkeypatch.setattr(model, "encode", spy)
+    for step, most in [(3 * length, 3), (length + 1, 1), (1, 1)]:
+        monkeypatch.setattr(bert_encoder, "STEP_TOKENS", step)
+        shapes.clear()
+        with torch.inference_mode():
+            grouped = model(**batch).last_hidden_state
+        assert [rows for rows, _ in shapes] == [
+            min(most, len(TEXTS) - start) for start in range(0, len(TEXTS), most)
+        ]
+        assert all(n == length for _, n in shapes)  # the batch's padding: nothing re-padded
+        assert torch.allclose(grouped, whole, atol=1e-6, rtol=0)
