@@ -7,7 +7,7 @@ with `save_translations` (no model), then the real bot answers /news, /digest pr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -162,9 +162,13 @@ async def test_about_says_translation_is_off_without_a_model(running: Running) -
 async def test_posted_digests_follow_each_servers_switch(running: Running) -> None:
     await store_translations(running)
     await ask(running, EN_GUILD, "language translate", {"state": "off"}, user=ADMIN)
-    await subscribe(running, NL_GUILD, NL_CHANNEL, time="08:00")
-    await subscribe(running, EN_GUILD, EN_CHANNEL, time="08:00", timezone="Europe/Amsterdam")
-    advance_clock(running, next_run(time(8, 0), AMS, datetime.now(UTC)) + timedelta(minutes=1))
+    # Within the hour: the feed's stories (published 1-5 h ago) are still in the digest's
+    # 24-hour window whatever the time of day the test runs (a fixed 08:00 is up to 24 h on).
+    at = (datetime.now(AMS) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    slot = at.strftime("%H:%M")
+    await subscribe(running, NL_GUILD, NL_CHANNEL, time=slot)
+    await subscribe(running, EN_GUILD, EN_CHANNEL, time=slot, timezone="Europe/Amsterdam")
+    advance_clock(running, next_run(at.time(), AMS, datetime.now(UTC)) + timedelta(minutes=1))
     nl = await running.fake.wait_for_message(NL_CHANNEL, timeout=10, source="channel")
     en = await running.fake.wait_for_message(EN_CHANNEL, timeout=10, source="channel")
     nl_text, en_text = embed_text(nl.embeds[0]), embed_text(en.embeds[0])
