@@ -18,7 +18,8 @@ import threading
 import time
 import traceback
 import tracemalloc
-from pathlib import Path
+
+from bench._stats import status_mb
 
 
 class _MallInfo2(ctypes.Structure):
@@ -45,12 +46,8 @@ def _mallinfo() -> tuple[float, float, float]:
 
 def _rss() -> tuple[float, float]:
     """(RSS, its private part RssAnon) in MB."""
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "RssAnon"):
-            values[key] = int(rest.split()[0]) / 1024
-    return values.get("VmRSS", 0.0), values.get("RssAnon", 0.0)
+    values = status_mb("VmRSS", "RssAnon")
+    return values["VmRSS"], values["RssAnon"]
 
 
 def _doing() -> str:

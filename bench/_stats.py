@@ -44,6 +44,17 @@ def status_mb(*keys: str, pid: int | str = "self") -> dict[str, float]:
     return values
 
 
+async def follow_memory(proc: asyncio.subprocess.Process) -> tuple[float, float]:
+    """Until the child exits: its peak resident set (VmHWM) and its RSS when last seen, MB."""
+    peak = end = 0.0
+    while proc.returncode is None:
+        values = status_mb("VmHWM", "VmRSS", pid=proc.pid)
+        peak, end = max(peak, values["VmHWM"]), values["VmRSS"] or end
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 0.2)
+    return peak, end
+
+
 def rss_mb() -> float:
     """This process's resident memory now, in MB."""
     return status_mb("VmRSS")["VmRSS"] or float("nan")

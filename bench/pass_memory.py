@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench import ROOT
-from bench._stats import status_mb
+from bench._stats import follow_memory
 from bench.feedserver import feed_language
 from bench.interactions.workload import FeedServers
+from bench.pipeline_memory import save_random_e5_apart
 from bot.runtime.supervisor import child_environment, lower_priority
 from tests.harness import write_feeds_file
 
@@ -41,11 +40,7 @@ def model_env(model: str, model_dir: Path) -> dict[str, str]:
     if model == "default":
         if not (model_dir / "config.json").exists():
             print(f"saving the default model's shape with random weights to {model_dir}")
-            code = (
-                "import sys, pathlib, bench.pipeline_memory as b; "
-                "b.save_random_e5(pathlib.Path(sys.argv[1]))"
-            )
-            subprocess.run([sys.executable, "-c", code, str(model_dir)], cwd=ROOT, check=True)
+            save_random_e5_apart(model_dir)
         return {
             "SENTIMENT_BACKEND": "transformers",
             "SENTIMENT_MODEL": "",
@@ -63,12 +58,7 @@ async def one_pass(env: dict[str, str], trace: bool) -> tuple[float, float, floa
         stdout=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     lower_priority(proc.pid)  # as `run` starts its pipeline child
-    peak = end = 0.0
-    while proc.returncode is None:
-        values = status_mb("VmHWM", "VmRSS", pid=proc.pid)
-        peak, end = max(peak, values["VmHWM"]), values["VmRSS"] or end
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(proc.wait(), 0.2)
+    peak, end = await follow_memory(proc)
     if proc.returncode != 0:
         raise RuntimeError(f"python -m {module} pipeline --once failed")
     return time.perf_counter() - start, peak, end

@@ -142,6 +142,16 @@ def xlmr_tokenizer_files(path: Path, texts: list[str]) -> None:
     save_xlmr_tokenizer(path, vocab, model)
 
 
+def save_random_e5_apart(path: Path) -> None:
+    """`save_random_e5` in a process of its own: torch must not count in the caller's RSS
+    (bench.interactions measures its own process; bench.pass_memory keeps it small)."""
+    code = (
+        "import sys, pathlib, bench.pipeline_memory as b; "
+        "b.save_random_e5(pathlib.Path(sys.argv[1]))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, check=True)
+
+
 def save_random_e5(path: Path) -> None:
     """multilingual-e5-small's folder with random weights (bench.interactions uses it too)."""
     import torch

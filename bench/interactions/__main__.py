@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -13,7 +12,6 @@ from pathlib import Path
 import bench.interactions
 import bot.discord.client
 import bot.discord.tree
-from bench import ROOT
 from bench.interactions.measure import LOG_COUNTS
 from bench.interactions.report import print_run, print_summary
 from bench.interactions.run import one_run
@@ -45,12 +43,11 @@ def default_model(directory: Path) -> Path:
     on the values."""
     path = directory / "random-e5-small"
     print(f"saving the default model's shape with random weights to {path}", flush=True)
-    # In a process of its own: torch must not count in this (the Discord) process's RSS.
-    code = (
-        "import sys, pathlib, bench.pipeline_memory as b; "
-        "b.save_random_e5(pathlib.Path(sys.argv[1]))"
-    )
-    subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, check=True)
+    # Imported here: bench.pipeline_memory's imports (numpy, bench.sentiment) would add ~9 MB to
+    # this process's RSS, which the bench reports as the Discord process's.
+    from bench.pipeline_memory import save_random_e5_apart
+
+    save_random_e5_apart(path)  # torch must not count in this (the Discord) process's RSS
     return path
 
 

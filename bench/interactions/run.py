@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
 import cProfile
 import io
 import json
@@ -29,7 +28,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from bench import ROOT
-from bench._stats import cpu_delta, percentile, rss_mb, status_mb, thread_cpu
+from bench._stats import cpu_delta, follow_memory, percentile, rss_mb, thread_cpu
 from bench.feedserver import feed_language
 from bench.interactions import shardproc
 from bench.interactions.fakeproc import FakeDiscordProcess
@@ -151,12 +150,7 @@ class Passes:
         scheduling = self.args.scheduling or settings.pipeline_scheduling
         self.scheduling = lower_priority(proc.pid, scheduling=scheduling)
         self.pid = proc.pid
-        peak = end = 0.0
-        while proc.returncode is None:
-            hwm, rss = _memory_mb(proc.pid)
-            peak, end = max(peak, hwm), rss or end
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proc.wait(), 0.2)
+        peak, end = await follow_memory(proc)
         if proc.returncode != 0:
             raise RuntimeError("python -m bot pipeline --once failed")
         new = await count_articles(self.services) - before
@@ -195,12 +189,6 @@ def model_env(args: argparse.Namespace) -> dict[str, str]:
             "SENTIMENT_ENCODER": str(args.encoder),
         }
     return {"SENTIMENT_BACKEND": "transformers", "SENTIMENT_MODEL": str(args.model)}
-
-
-def _memory_mb(pid: int) -> tuple[float, float]:
-    """The process's peak resident set so far and its resident set now (0s once it is gone)."""
-    values = status_mb("VmHWM", "VmRSS", pid=pid)
-    return values["VmHWM"], values["VmRSS"]
 
 
 async def count_articles(services: Services) -> int:
