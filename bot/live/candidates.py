@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.news.query import StoryView, _view
+from bot.news.query import StoryView, _view, coin_counts
 from bot.news.tables import article_coins, articles
 from bot.sentiment.tables import article_sentiment
 from bot.storage import Database
@@ -105,7 +105,7 @@ class Window:
             key = tuple(sorted(r.id for r in group))
             view = self._views.get(key)
             if view is None:
-                view = self._views[key] = _view(story_id, group, self.coins)
+                view = self._views[key] = _view(story_id, group, coin_counts(group, self.coins))
             first = min(group, key=lambda r: (r.published_at, r.id))  # names the story
             scored = any(r.id in self.scored for r in group)
             out.append(LiveCandidate(lead.id, view, fresh, first.language, lead.fetched_at, scored))

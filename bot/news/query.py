@@ -6,8 +6,8 @@ defaults outside a server); None reads every feed, for tools that look at the wh
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +17,22 @@ import sqlalchemy as sa
 from bot.news.tables import article_coins, articles
 from bot.storage import Database
 from bot.storage.types import UTCDateTime
+
+# A story reported a thousand times (a feed re-publishing one title under new links) must
+# not cost a thousand rows per question, nor keep them in the read cache: a view reads the
+# first reports of each language (enough for every reader's language, its translations and
+# the mood) and each outlet's first (bounded by the feed set).
+REPORTS_PER_LANGUAGE = 20
+_REPORT_COLUMNS = (
+    "id",
+    "story_id",
+    "title",
+    "summary",
+    "link",
+    "source",
+    "language",
+    "published_at",
+)
 
 
 @dataclass(frozen=True)
@@ -45,15 +61,17 @@ class StoryView:
     texts: tuple[ArticleText, ...] = ()
 
 
-def _view(story_id: int, rows: list[Any], coins: dict[int, list[str]]) -> StoryView:
+def coin_counts(rows: Iterable[Any], coins: Mapping[int, list[str]]) -> Counter[str]:
+    """How many of `rows` (articles) mention each ticker; `coins` maps article id to tickers."""
+    return Counter(c for r in rows for c in coins.get(r.id, []))
+
+
+def _view(story_id: int, rows: list[Any], counted: Mapping[str, int]) -> StoryView:
+    """One story from its reports `rows` and the mentions of each ticker among its articles."""
     rows = sorted(rows, key=lambda r: (r.published_at, r.id))
     lead = rows[0]  # the first report names the story
     summary = next((r.summary for r in rows if r.summary), "")
     sources = list(dict.fromkeys(r.source for r in rows))
-    counted: dict[str, int] = defaultdict(int)
-    for r in rows:
-        for c in coins.get(r.id, []):
-            counted[c] += 1
     return StoryView(
         story_id=story_id,
         title=lead.title,
@@ -137,29 +155,56 @@ async def top_stories(
         ranked = list((await conn.execute(_ranking(where, coin, limit))).scalars())
         if not ranked:
             return []
-        query = sa.select(
+        rows = (await conn.execute(_reports(where, ranked))).all()
+        counted: dict[int, Counter[str]] = defaultdict(Counter)
+        for story_id, ticker, n in await conn.execute(_mentions(where, ranked)):
+            counted[story_id][ticker] = n
+    by_story: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_story[r.story_id].append(r)
+    return [_view(sid, by_story[sid], counted[sid]) for sid in ranked]
+
+
+def _reports(where: list[sa.ColumnElement[bool]], ranked: list[int]) -> sa.Select[Any]:
+    """The reports of the `ranked` stories a view shows: the first REPORTS_PER_LANGUAGE in
+    each language, and each outlet's first (so the outlets stay complete and in order)."""
+    order = (articles.c.published_at, articles.c.id)
+    story = articles.c.story_id
+    inner = (
+        sa.select(
             articles.c.id,
-            articles.c.story_id,
+            story,
             articles.c.title,
             articles.c.summary,
             articles.c.link,
             articles.c.source,
             articles.c.language,
             articles.c.published_at,
-        ).where(*where, articles.c.story_id.in_(ranked))
-        rows = (await conn.execute(query)).all()
-        found = await conn.execute(
-            sa.select(article_coins.c.article_id, article_coins.c.coin).where(
-                article_coins.c.article_id.in_([r.id for r in rows])
-            )
+            sa.func.row_number()
+            .over(partition_by=(story, articles.c.language), order_by=order)
+            .label("nth_in_language"),
+            sa.func.row_number()
+            .over(partition_by=(story, articles.c.source), order_by=order)
+            .label("nth_of_source"),
         )
-        coins: dict[int, list[str]] = defaultdict(list)
-        for article_id, ticker in found:
-            coins[article_id].append(ticker)
-    by_story: dict[int, list[Any]] = defaultdict(list)
-    for r in rows:
-        by_story[r.story_id].append(r)
-    return [_view(sid, by_story[sid], coins) for sid in ranked]
+        .where(*where, story.in_(ranked))
+        .subquery()
+    )
+    return sa.select(*(inner.c[name] for name in _REPORT_COLUMNS)).where(
+        sa.or_(inner.c.nth_in_language <= REPORTS_PER_LANGUAGE, inner.c.nth_of_source == 1)
+    )
+
+
+def _mentions(where: list[sa.ColumnElement[bool]], ranked: list[int]) -> sa.Select[Any]:
+    """(story id, ticker, articles of the window mentioning it) for the `ranked` stories:
+    counted in the database over every report, not only those `_reports` reads."""
+    story = articles.c.story_id
+    return (
+        sa.select(story, article_coins.c.coin, sa.func.count())
+        .select_from(article_coins.join(articles, articles.c.id == article_coins.c.article_id))
+        .where(*where, story.in_(ranked))
+        .group_by(story, article_coins.c.coin)
+    )
 
 
 async def known_coins(db: Database, *, feed_ids: Collection[int] | None = None) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.news.query import StoryView, _view, top_stories
+from bot.news.query import REPORTS_PER_LANGUAGE, StoryView, _view, coin_counts, top_stories
 from bot.news.tables import article_coins, articles, feeds, stories
 from bot.storage import Database
 
@@ -72,7 +72,7 @@ async def reference(
     by_story: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         by_story[r.story_id].append(r)
-    views = [_view(sid, group, coins) for sid, group in by_story.items()]
+    views = [_view(sid, group, coin_counts(group, coins)) for sid, group in by_story.items()]
     if coin:
         views = [v for v in views if coin.upper() in v.coins]
     latest = {sid: max(r.published_at for r in group) for sid, group in by_story.items()}
@@ -221,3 +221,70 @@ async def test_ties_are_broken_by_first_report_then_story(db: Database) -> None:
 async def test_no_limit_no_stories(db: Database) -> None:
     await seed(db, random.Random(4))
     assert await top_stories(db, now=NOW, limit=0) == []
+
+
+async def test_a_story_reported_a_thousand_times_reads_a_bounded_view(db: Database) -> None:
+    """A feed re-publishing one title under new links grows one story without end; a view of
+    it reads the first reports of each language and each outlet's first, while the outlets,
+    the languages and the coin counts still cover every report."""
+    async with db.begin() as conn:
+        feed_ids = {
+            name: (
+                await conn.execute(
+                    sa.insert(feeds).values(
+                        url=f"https://{name}.example/rss", name=name, language="en", created_at=NOW
+                    )
+                )
+            ).inserted_primary_key[0]
+            for name in ("Echo", "Nieuws", "Late")
+        }
+        sid = (
+            await conn.execute(
+                sa.insert(stories).values(
+                    title="echo",
+                    language="en",
+                    signature="echo",
+                    first_seen_at=NOW,
+                    last_seen_at=NOW,
+                )
+            )
+        ).inserted_primary_key[0]
+        # 300 English reports from Echo, then 30 Dutch ones from Nieuws, then one from Late.
+        plan = [("Echo", "en", "BTC")] * 300 + [("Nieuws", "nl", "ETH")] * 30 + [("Late", "en", "")]
+        for n, (source, language, ticker) in enumerate(plan):
+            when = NOW - timedelta(hours=20) + timedelta(minutes=n)
+            article_id = (
+                await conn.execute(
+                    sa.insert(articles).values(
+                        feed_id=feed_ids[source],
+                        story_id=sid,
+                        guid=f"echo{n}",
+                        link=f"https://echo.example/{n}",
+                        title=f"echo {n}",
+                        summary="",
+                        language=language,
+                        source=source,
+                        published_at=when,
+                        fetched_at=when,
+                    )
+                )
+            ).inserted_primary_key[0]
+            if ticker:
+                await conn.execute(
+                    sa.insert(article_coins).values(article_id=article_id, coin=ticker)
+                )
+    [story] = await top_stories(db, now=NOW, limit=1)
+    by_language = defaultdict(list)
+    for text in story.texts:
+        by_language[text.language].append(text.title)
+    limit = REPORTS_PER_LANGUAGE
+    assert by_language["en"] == [f"echo {n}" for n in range(limit)] + ["echo 330"]
+    assert by_language["nl"] == [f"echo {n}" for n in range(300, 300 + limit)]
+    assert story.article_ids == [t.article_id for t in story.texts]
+    assert story.title == "echo 0" and story.sources == ["Echo", "Nieuws", "Late"]
+    assert story.languages == ["en", "nl"]
+    assert story.coins == ["BTC", "ETH"]  # 300 mentions against 30, from every report
+    # The same story through the language filter: its own first reports, its own outlets.
+    [dutch] = await top_stories(db, now=NOW, language="nl", limit=1)
+    assert [t.title for t in dutch.texts] == [f"echo {n}" for n in range(300, 300 + limit)]
+    assert dutch.sources == ["Nieuws"] and dutch.coins == ["ETH"]
