@@ -1,8 +1,9 @@
 """The discord.py client: built by the composition root, owns no globals.
 
 `setup_hook` sets the translator, loads the cogs, syncs commands only when their definitions
-changed (in the process owning shard 0 only), and starts the background jobs and the start-up
-guild reconciliation; `close` stops them. Joins and removals go to bot/discord/membership.py.
+changed (in the process owning shard 0 only), and starts the background jobs, the start-up
+guild reconciliation and the heap trim; `close` stops them. Joins and removals go to
+bot/discord/membership.py.
 Services (database, HTTP client) belong to the launcher, which closes them after the bot.
 """
 
@@ -29,6 +30,7 @@ from bot.runtime.services import Services
 from bot.runtime.tuning import settle_after_startup
 from bot.shards import syncs_commands
 from bot.storage import kv
+from bot.utils.heap import trim_heap_every
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,12 @@ class CryptoBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         if syncs_commands(self.settings):  # one process of several: shard 0's owner
             await self.sync_commands_if_changed()
-        jobs = {**self._jobs, "guild-reconciliation": self.membership.reconcile_when_ready}
+        jobs = {
+            **self._jobs,
+            "guild-reconciliation": self.membership.reconcile_when_ready,
+            # Answers recomputed after each publication leave freed heap behind (bot.utils.heap).
+            "heap-trim": trim_heap_every,
+        }
         for name, job in jobs.items():
             self._tasks.append(asyncio.create_task(_supervised(name, job), name=name))
         settle_after_startup()

@@ -25,10 +25,10 @@ _PREFIXES = ("", "bert.")
 # Padded tokens that go through the layers at once. A whole scoring batch at once was the
 # pipeline process's peak (issue 15): 16 texts of ~300 tokens hold 55 MB of feed-forward
 # activations per layer and 7 MB per hidden-state tensor, and the freed blocks, handed back
-# after each batch (compact.trim_heap), are touched anew by the next one: RSS rose 110-140 MB
-# per batch. Each sequence's hidden states depend on that sequence alone, so groups of whole
-# sequences give the same result; 512 tokens rise 25-30 MB for e5-small, at the same CPU
-# (bench/pass_memory.py, docs/bench-interactions.md).
+# after each batch (bot.utils.heap.trim_heap), are touched anew by the next one: RSS rose
+# 110-140 MB per batch. Each sequence's hidden states depend on that sequence alone, so
+# groups of whole sequences give the same result; 512 tokens rise 25-30 MB for e5-small, at
+# the same CPU (bench/pass_memory.py, docs/bench-interactions.md).
 STEP_TOKENS = 512
 
 

@@ -1,5 +1,5 @@
-"""Smaller models in memory, for the same scores: the word-embedding table in fp16, and
-freed heap returned to the system.
+"""Smaller models in memory, for the same scores: the word-embedding table in fp16, and the
+weights file's pages handed back once copied (freed heap: bot.utils.heap).
 
 A multilingual encoder spends most of its weights on its vocabulary: multilingual-e5-small's
 250,037 x 384 table is 384 MB in fp32, the other 21M parameters 85 MB. A lookup is a gather,
@@ -31,8 +31,7 @@ def _libc() -> Any:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        libc.malloc_trim.argtypes = [ctypes.c_size_t]
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+    except (OSError, AttributeError):
         return None
     return libc
 
@@ -75,13 +74,6 @@ def weight_spans(modules: list[Any]) -> list[tuple[int, int]]:
         for module in modules
         for p in module.parameters(recurse=False)
     ]
-
-
-def trim_heap() -> None:
-    """Give freed heap back to the system (glibc keeps it otherwise): a scoring pass leaves
-    tens of MB of freed activations and tokenizer buffers in malloc's arenas."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 def _half_embedding_class() -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.sentiment.bert_encoder import load_plain_bert, plain_bert_folder
-from bot.sentiment.compact import half_embeddings, int8_embeddings, length_batches, trim_heap
+from bot.sentiment.compact import half_embeddings, int8_embeddings, length_batches
 from bot.sentiment.e5_head import Head, HeadError, label_of, load_head
 from bot.sentiment.transformers_backend import (
     MAX_LENGTH_CAP,
@@ -28,6 +28,7 @@ from bot.sentiment.transformers_backend import (
 )
 from bot.sentiment.types import Sentiment
 from bot.sentiment.xlmr_tokenizer import local_file, xlmr_sentencepiece
+from bot.utils.heap import trim_heap
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from bot.sentiment.compact import (
     half_embeddings,
     length_batches,
     release_pages,
-    trim_heap,
     weight_spans,
 )
 from bot.sentiment.labels import LabelScheme, scheme_for
 from bot.sentiment.types import Sentiment
+from bot.utils.heap import trim_heap
 
 log = logging.getLogger(__name__)
 

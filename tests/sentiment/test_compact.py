@@ -12,6 +12,7 @@ from bot.sentiment import compact
 from bot.sentiment.compact import half_embeddings, int8_embeddings, release_pages
 from bot.sentiment.e5_backend import load_encoder
 from bot.sentiment.transformers_backend import TransformersBackend, load_model
+from bot.utils.heap import trim_heap
 from tests.sentiment.conftest import SENTENCES
 
 TEXTS = [*SENTENCES, "bitcoin", "etf etf etf hack koers daalt stijgt " * 3]
@@ -105,7 +106,7 @@ def test_released_pages_of_a_mapped_weights_file_read_back_the_same(tiny_encoder
     for w in weights:
         release_pages(w.data_ptr(), w.numel() * w.element_size())
     assert all(torch.equal(w, b) for w, b in zip(weights, before, strict=True))
-    compact.trim_heap()  # returns freed heap; must not disturb live objects either
+    trim_heap()  # returns freed heap; must not disturb live objects either
     assert all(torch.equal(w, b) for w, b in zip(weights, before, strict=True))
 
 
