@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 
 from bench._stats import median_of, percentile
-from bench.interactions.measure import LOG_COUNTS, where
+from bench.interactions.measure import LOG_COUNTS, STALLS_KEPT, where
 from bench.interactions.run import Result
 from bench.interactions.sched import describe
 from bot.discord import eventloop
@@ -62,7 +62,7 @@ def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
     for line, count in LOG_COUNTS.counts.most_common(5):
         print(f"    log: {count:4}x {line}")
     LOG_COUNTS.counts.clear()
-    for stall in r.stalls[:3]:
+    for stall in r.stalls[:STALLS_KEPT]:
         places = collections.Counter(where(s) for s in stall.samples)
         print(f"    stall {stall.seconds * 1000:.0f} ms, {len(stall.samples)} samples:")
         for place, count in places.most_common(3):
