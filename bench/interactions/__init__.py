@@ -24,10 +24,13 @@ with the default model's architecture and random weights), and the load average.
 thread samples the main thread's stack while the loop lags more than --stall-ms; under CPU
 or GIL contention a sample shows where the loop thread waited, not necessarily slow code.
 --cprofile profiles the main thread during the load; --profile samples it every 2 ms.
+--memory-every 2 prints the bot process's RssAnon and Python's allocated blocks through the
+load (freed heap kept by malloc against objects kept alive).
 
     .venv/bin/python -m bench.interactions [--runs 3] [--feeds 50] [--entries 50]
         [--interactions 200 | --sustained [50] --seconds 30] [--model default]
         [--offset 0.3] [--no-pass] [--pass-inline] [--stall-ms 50] [--stacks]
+        [--memory-every SECONDS]
 
 Exits 1 when any interaction missed its deadline.
 

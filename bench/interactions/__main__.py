@@ -117,6 +117,13 @@ def main() -> None:
         help="write the load's window and the process ids by role to this JSON file, for "
         "a `perf record -k CLOCK_MONOTONIC` trace (python -m bench.interactions.perfsched)",
     )
+    parser.add_argument(
+        "--memory-every",
+        type=float,
+        metavar="SECONDS",
+        help="sample this (the Discord) process's RssAnon and Python's allocated blocks "
+        "during the load, and print the series",
+    )
     parser.add_argument("--stall-ms", type=float, default=50, help="watchdog sampling threshold")
     parser.add_argument("--stacks", action="store_true", help="print a stack for each stall")
     parser.add_argument("--verbose", action="store_true", help="print the bot's log")

@@ -3,6 +3,7 @@ samples the main thread's stack while the loop lags), and counts of the bot's wa
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import gc
 import logging
@@ -15,9 +16,39 @@ from pathlib import Path
 from types import FrameType
 
 from bench import ROOT
-from bench._stats import LoopTicker
+from bench._stats import LoopTicker, status_mb
 
 STALLS_KEPT = 3  # the longest stalls, with their stack samples, that a run reports
+
+
+class MemoryTrace:
+    """--memory-every: this (the Discord) process's anonymous memory and Python's allocated
+    blocks, sampled on the loop during the load. Growth with the blocks flat is freed heap
+    that malloc kept; growth with them is objects kept alive (tracemalloc says by whom)."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.samples: list[tuple[float, float, int]] = []  # (seconds, RssAnon MB, blocks)
+
+    async def run(self) -> None:
+        start = time.perf_counter()
+        while True:
+            anon = status_mb("RssAnon")["RssAnon"]
+            self.samples.append((time.perf_counter() - start, anon, sys.getallocatedblocks()))
+            await asyncio.sleep(self.every)
+
+    def summary(self) -> list[str]:
+        if not self.samples:
+            return []
+        anon = [a for _, a, _ in self.samples]
+        (_, first, blocks0), (end, last, blocks1) = self.samples[0], self.samples[-1]
+        series = " ".join(f"{a:.0f}" for a in anon)
+        return [
+            f"RssAnon of this (the Discord) process every {self.every:g} s over {end:.0f} s: "
+            f"{first:.0f} -> {last:.0f} MB (min {min(anon):.0f}, max {max(anon):.0f}); Python's "
+            f"allocated blocks {blocks0 / 1e6:.2f} -> {blocks1 / 1e6:.2f} M",
+            f"  RssAnon MB: {series}",
+        ]
 
 
 @dataclass

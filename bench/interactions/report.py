@@ -57,7 +57,7 @@ def print_run(n: int, r: Result, args: argparse.Namespace) -> None:
         print(f"    where the main thread was during the load ({total} samples every ~2 ms):")
     for place, count in r.profile.most_common(args.top):
         print(f"      {100 * count / total:5.1f}%  {place}")
-    for line in r.timeline:
+    for line in [*r.timeline, *r.memory]:
         print("    " + line)
     for line, count in LOG_COUNTS.counts.most_common(5):
         print(f"    log: {count:4}x {line}")

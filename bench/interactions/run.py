@@ -32,7 +32,7 @@ from bench._stats import cpu_delta, follow_memory, percentile, rss_mb, thread_cp
 from bench.feedserver import feed_language
 from bench.interactions import shardproc
 from bench.interactions.fakeproc import FakeDiscordProcess
-from bench.interactions.measure import GcTimer, Stall, StallWatch
+from bench.interactions.measure import GcTimer, MemoryTrace, Stall, StallWatch
 from bench.interactions.sched import Sched, SchedWatch
 from bench.interactions.shardproc import Children, ProcessFigures
 from bench.interactions.timeline import Timeline
@@ -86,6 +86,7 @@ class Result:
     # each process's time on a CPU and waiting for one during the load (bench/.../sched.py)
     sched: dict[str, Sched] = field(default_factory=dict)
     scheduling: str = ""  # the pipeline child's CPU priority (nice, idle)
+    memory: list[str] = field(default_factory=list)  # --memory-every's summary lines
 
 
 def settings_for(
@@ -298,12 +299,16 @@ async def under_load(
     watch.profiling = args.profile
     if timeline is not None:
         timeline.load_began()
+    memory = MemoryTrace(args.memory_every) if args.memory_every else None
+    tracing = asyncio.create_task(memory.run()) if memory else None
     with GcTimer() as collections_:
         if args.sustained is None:
             reply = await fake.ask("burst", args.interactions)
         else:
             reply = await fake.ask("sustained", args.sustained, args.seconds)
     load_over.set()
+    if tracing:
+        tracing.cancel()
     if timeline is not None:
         timeline.load_ended()
     load_s = time.perf_counter() - start
@@ -358,4 +363,5 @@ async def under_load(
         timeline=timeline.summary() if timeline is not None else [],
         sched=sched.figures,
         scheduling=passes.scheduling,
+        memory=memory.summary() if memory else [],
     )
