@@ -66,13 +66,15 @@ async def test_subscribe_refusals(running: Running) -> None:
 
 async def test_digest_arrives_once_in_each_servers_language(running: Running) -> None:
     fake = running.fake
-    await subscribe(running, NL_GUILD, NL_CHANNEL, time="08:00")
-    await subscribe(running, EN_GUILD, EN_CHANNEL, time="08:00", timezone="Europe/Amsterdam")
+    at = next_full_hour()
+    slot = at.strftime("%H:%M")
+    await subscribe(running, NL_GUILD, NL_CHANNEL, time=slot)
+    await subscribe(running, EN_GUILD, EN_CHANNEL, time=slot, timezone="Europe/Amsterdam")
     listed = await ask(running, NL_GUILD, "digest list", user=ADMIN)
-    assert "08:00 (Europe/Amsterdam)" in listed.content and "volgende" in listed.content
+    assert f"{slot} (Europe/Amsterdam)" in listed.content and "volgende" in listed.content
 
-    # The next 08:00 in Amsterdam, one minute later: due now, and today's news is fresh.
-    advance_clock(running, next_run(time(8, 0), AMS, datetime.now(UTC)) + timedelta(minutes=1))
+    # That slot, one minute later: due now, and the feed's news is fresh.
+    advance_clock(running, next_run(at, AMS, datetime.now(UTC)) + timedelta(minutes=1))
     nl = await fake.wait_for_message(NL_CHANNEL, timeout=10, source="channel")
     en = await fake.wait_for_message(EN_CHANNEL, timeout=10, source="channel")
     nl_text, en_text = embed_text(nl.embeds[0]), embed_text(en.embeds[0])
@@ -129,6 +131,13 @@ async def test_breakout_alert_posted_once(running: Running) -> None:
     assert "3,100.50" in embed_text(alert.embeds[0])
     with pytest.raises(TimeoutError):
         await running.fake.wait_for_message(EN_CHANNEL, timeout=1.0, source="channel")
+
+
+def next_full_hour() -> time:
+    """The next full hour in Amsterdam. A digest at that slot still has the feed's stories
+    (published 1-5 h before the test) in its 24-hour window whatever the time of day the test
+    runs; at a fixed 08:00, up to 24 h on, they had aged out from 07:00 UTC."""
+    return (datetime.now(AMS) + timedelta(hours=1)).replace(minute=0, second=0).time()
 
 
 def due_time() -> datetime:

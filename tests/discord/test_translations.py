@@ -18,7 +18,7 @@ from bot.translate.state import TranslationState, record_translation_state
 from bot.translate.store import Translation, save_translations
 from tests.discord.conftest import EN_CHANNEL, EN_GUILD, NL_CHANNEL, NL_GUILD, Running
 from tests.discord.test_commands import ask, embed_text
-from tests.discord.test_digest import AMS, advance_clock, subscribe
+from tests.discord.test_digest import AMS, advance_clock, next_full_hour, subscribe
 from tests.harness import ADMIN, ALICE
 
 
@@ -162,13 +162,11 @@ async def test_about_says_translation_is_off_without_a_model(running: Running) -
 async def test_posted_digests_follow_each_servers_switch(running: Running) -> None:
     await store_translations(running)
     await ask(running, EN_GUILD, "language translate", {"state": "off"}, user=ADMIN)
-    # Within the hour: the feed's stories (published 1-5 h ago) are still in the digest's
-    # 24-hour window whatever the time of day the test runs (a fixed 08:00 is up to 24 h on).
-    at = (datetime.now(AMS) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    at = next_full_hour()  # the feed's stories still fresh then (tests/discord/test_digest.py)
     slot = at.strftime("%H:%M")
     await subscribe(running, NL_GUILD, NL_CHANNEL, time=slot)
     await subscribe(running, EN_GUILD, EN_CHANNEL, time=slot, timezone="Europe/Amsterdam")
-    advance_clock(running, next_run(at.time(), AMS, datetime.now(UTC)) + timedelta(minutes=1))
+    advance_clock(running, next_run(at, AMS, datetime.now(UTC)) + timedelta(minutes=1))
     nl = await running.fake.wait_for_message(NL_CHANNEL, timeout=10, source="channel")
     en = await running.fake.wait_for_message(EN_CHANNEL, timeout=10, source="channel")
     nl_text, en_text = embed_text(nl.embeds[0]), embed_text(en.embeds[0])
