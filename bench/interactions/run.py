@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import cProfile
 import io
 import json
@@ -309,6 +310,8 @@ async def under_load(
     load_over.set()
     if tracing:
         tracing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await tracing
     if timeline is not None:
         timeline.load_ended()
     load_s = time.perf_counter() - start

@@ -19,19 +19,21 @@ from bot.storage import Database
 from bot.storage.types import UTCDateTime
 
 # A story reported a thousand times (a feed re-publishing one title under new links) must
-# not cost a thousand rows per question, nor keep them in the read cache: a view reads the
-# first reports of each language (enough for every reader's language, its translations and
-# the mood) and each outlet's first (bounded by the feed set).
+# not cost a thousand rows per question, nor keep them in the read cache. A view reads the
+# first reports of each language (the story's lead, titles and summaries, and the mood), the
+# newest (the pipeline translates newest first: a story's stored translation is among them)
+# and each outlet's first (so the outlets stay complete; bounded by the feed set).
 REPORTS_PER_LANGUAGE = 20
+NEWEST_PER_LANGUAGE = 5
 _REPORT_COLUMNS = (
-    "id",
-    "story_id",
-    "title",
-    "summary",
-    "link",
-    "source",
-    "language",
-    "published_at",
+    articles.c.id,
+    articles.c.story_id,
+    articles.c.title,
+    articles.c.summary,
+    articles.c.link,
+    articles.c.source,
+    articles.c.language,
+    articles.c.published_at,
 )
 
 
@@ -57,7 +59,8 @@ class StoryView:
     coins: list[str]
     published_at: datetime  # the story's first report
     article_ids: list[int]
-    # Every report, first report first: a reader sees the one in their language if any.
+    # The reports read (top_stories: a bounded set, REPORTS_PER_LANGUAGE), first report
+    # first: a reader sees the one in their language if any.
     texts: tuple[ArticleText, ...] = ()
 
 
@@ -166,32 +169,28 @@ async def top_stories(
 
 
 def _reports(where: list[sa.ColumnElement[bool]], ranked: list[int]) -> sa.Select[Any]:
-    """The reports of the `ranked` stories a view shows: the first REPORTS_PER_LANGUAGE in
-    each language, and each outlet's first (so the outlets stay complete and in order)."""
-    order = (articles.c.published_at, articles.c.id)
-    story = articles.c.story_id
+    """The reports of the `ranked` stories a view reads: the first REPORTS_PER_LANGUAGE and
+    the newest NEWEST_PER_LANGUAGE of each language, and each outlet's first."""
+    story, language = articles.c.story_id, articles.c.language
+    first = (articles.c.published_at, articles.c.id)
+    newest = (articles.c.published_at.desc(), articles.c.id.desc())
+    nth = sa.func.row_number()
     inner = (
         sa.select(
-            articles.c.id,
-            story,
-            articles.c.title,
-            articles.c.summary,
-            articles.c.link,
-            articles.c.source,
-            articles.c.language,
-            articles.c.published_at,
-            sa.func.row_number()
-            .over(partition_by=(story, articles.c.language), order_by=order)
-            .label("nth_in_language"),
-            sa.func.row_number()
-            .over(partition_by=(story, articles.c.source), order_by=order)
-            .label("nth_of_source"),
+            *_REPORT_COLUMNS,
+            nth.over(partition_by=(story, language), order_by=first).label("nth"),
+            nth.over(partition_by=(story, language), order_by=newest).label("nth_newest"),
+            nth.over(partition_by=(story, articles.c.source), order_by=first).label("nth_of"),
         )
         .where(*where, story.in_(ranked))
         .subquery()
     )
-    return sa.select(*(inner.c[name] for name in _REPORT_COLUMNS)).where(
-        sa.or_(inner.c.nth_in_language <= REPORTS_PER_LANGUAGE, inner.c.nth_of_source == 1)
+    return sa.select(*(inner.c[c.name] for c in _REPORT_COLUMNS)).where(
+        sa.or_(
+            inner.c.nth <= REPORTS_PER_LANGUAGE,
+            inner.c.nth_newest <= NEWEST_PER_LANGUAGE,
+            inner.c.nth_of == 1,
+        )
     )
 
 

@@ -3,9 +3,10 @@
 The pipeline trims after each scoring batch (tens of MB of activations). The Discord process
 trims on a timer: the answers it recomputes after each publication replace the cached ones,
 and the freed space, scattered between live blocks, stays resident otherwise. Under 50
-interactions/s with passes publishing every few seconds, its anonymous memory grew 132 -> 188
-MB in 90 s untrimmed, 129 -> 149 MB trimmed every 2 s; one trim takes 0.2-8 ms (median ~1 ms)
-with the GIL released (bench.interactions; docs/bench-interactions.md).
+interactions/s with passes publishing every few seconds, its anonymous memory grew 133 -> 188
+MB in 90 s untrimmed, 128 -> 150 MB trimmed every 2 s (bench.interactions --memory-every;
+docs/bench-interactions.md). One trim takes 0.2-8 ms, median ~1 ms, with the GIL released;
+a thread that mallocs meanwhile may wait that long for the arena being trimmed.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def trim_heap() -> bool:
 
 
 async def trim_heap_every(interval: float | None = None) -> None:
-    """A job: trim every `interval` (TRIM_INTERVAL) seconds, in a worker thread, never on the
-    event loop."""
+    """A job: trim every `interval` (TRIM_INTERVAL) seconds in a worker thread, so the event
+    loop never waits for it; returns at once where there is nothing to trim with."""
+    if _TRIM is None:
+        return
     while True:
-        await asyncio.sleep(interval or TRIM_INTERVAL)
-        if not await asyncio.to_thread(trim_heap):
-            return  # nothing to trim with on this platform
+        await asyncio.sleep(TRIM_INTERVAL if interval is None else interval)
+        await asyncio.to_thread(trim_heap)

@@ -12,16 +12,25 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from bot.news.query import REPORTS_PER_LANGUAGE, StoryView, _view, coin_counts, top_stories
+from bot.compose.localize import localize_stories
+from bot.news.query import (
+    NEWEST_PER_LANGUAGE,
+    REPORTS_PER_LANGUAGE,
+    StoryView,
+    _view,
+    coin_counts,
+    top_stories,
+)
 from bot.news.tables import article_coins, articles, feeds, stories
 from bot.storage import Database
+from bot.translate.store import Translation, pending, save_translations
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 LANGUAGES = ["en", "nl", "de"]
@@ -223,21 +232,19 @@ async def test_no_limit_no_stories(db: Database) -> None:
     assert await top_stories(db, now=NOW, limit=0) == []
 
 
-async def test_a_story_reported_a_thousand_times_reads_a_bounded_view(db: Database) -> None:
-    """A feed re-publishing one title under new links grows one story without end; a view of
-    it reads the first reports of each language and each outlet's first, while the outlets,
-    the languages and the coin counts still cover every report."""
+async def seed_story(db: Database, plan: list[tuple[str, str, str]]) -> int:
+    """One story whose reports are `plan`'s (outlet, language, ticker or ""), a minute apart
+    in that order, all in the window; the outlets are feeds of their own. Returns its id."""
     async with db.begin() as conn:
-        feed_ids = {
-            name: (
+        feed_ids: dict[str, int] = {}
+        for name in dict.fromkeys(source for source, _, _ in plan):
+            feed_ids[name] = (
                 await conn.execute(
                     sa.insert(feeds).values(
                         url=f"https://{name}.example/rss", name=name, language="en", created_at=NOW
                     )
                 )
             ).inserted_primary_key[0]
-            for name in ("Echo", "Nieuws", "Late")
-        }
         sid = (
             await conn.execute(
                 sa.insert(stories).values(
@@ -249,8 +256,6 @@ async def test_a_story_reported_a_thousand_times_reads_a_bounded_view(db: Databa
                 )
             )
         ).inserted_primary_key[0]
-        # 300 English reports from Echo, then 30 Dutch ones from Nieuws, then one from Late.
-        plan = [("Echo", "en", "BTC")] * 300 + [("Nieuws", "nl", "ETH")] * 30 + [("Late", "en", "")]
         for n, (source, language, ticker) in enumerate(plan):
             when = NOW - timedelta(hours=20) + timedelta(minutes=n)
             article_id = (
@@ -273,18 +278,48 @@ async def test_a_story_reported_a_thousand_times_reads_a_bounded_view(db: Databa
                 await conn.execute(
                     sa.insert(article_coins).values(article_id=article_id, coin=ticker)
                 )
+    return sid
+
+
+def titles(numbers: Iterable[int]) -> list[str]:
+    return [f"echo {n}" for n in numbers]
+
+
+async def test_a_story_of_hundreds_of_reports_reads_a_bounded_view(db: Database) -> None:
+    """A feed re-publishing one title under new links grows one story without end; a view of
+    it reads the first and the newest reports of each language and each outlet's first, while
+    the outlets, the languages and the coin counts still cover every report."""
+    # 300 English reports from Echo, then 30 Dutch ones from Nieuws, then one from Late.
+    plan = [("Echo", "en", "SOL")] * 300 + [("Nieuws", "nl", "ETH")] * 30 + [("Late", "en", "")]
+    await seed_story(db, plan)
     [story] = await top_stories(db, now=NOW, limit=1)
     by_language = defaultdict(list)
     for text in story.texts:
         by_language[text.language].append(text.title)
-    limit = REPORTS_PER_LANGUAGE
-    assert by_language["en"] == [f"echo {n}" for n in range(limit)] + ["echo 330"]
-    assert by_language["nl"] == [f"echo {n}" for n in range(300, 300 + limit)]
+    first, newest = REPORTS_PER_LANGUAGE, NEWEST_PER_LANGUAGE
+    assert by_language["en"] == titles([*range(first), *range(300 - newest + 1, 300), 330])
+    assert by_language["nl"] == titles([*range(300, 300 + first), *range(330 - newest, 330)])
     assert story.article_ids == [t.article_id for t in story.texts]
     assert story.title == "echo 0" and story.sources == ["Echo", "Nieuws", "Late"]
     assert story.languages == ["en", "nl"]
-    assert story.coins == ["BTC", "ETH"]  # 300 mentions against 30, from every report
-    # The same story through the language filter: its own first reports, its own outlets.
+    # 300 mentions against 30 over every report (over the reports read, ETH would lead).
+    assert story.coins == ["SOL", "ETH"]
+    # The same story through the language filter: its own reports, its own outlets.
     [dutch] = await top_stories(db, now=NOW, language="nl", limit=1)
-    assert [t.title for t in dutch.texts] == [f"echo {n}" for n in range(300, 300 + limit)]
+    assert [t.title for t in dutch.texts] == by_language["nl"]
     assert dutch.sources == ["Nieuws"] and dutch.coins == ["ETH"]
+
+
+async def test_a_long_storys_translation_is_found_in_the_order_the_pipeline_makes_them(
+    db: Database,
+) -> None:
+    """The pipeline translates the newest reports first (translate.store.pending): a reader
+    of another language sees the story translated as soon as one is, not "pending" because
+    the translated report lies past the first ones a view reads."""
+    await seed_story(db, [("Nieuws", "nl", "")] * 60)
+    [newest] = await pending(db, target_lang="en", model="opus", limit=1)
+    done = Translation(newest.article_id, "en", "nl", "opus", "Echo in English", "", "ok")
+    await save_translations(db, [done], now=NOW)
+    [story] = await top_stories(db, now=NOW, limit=1)
+    [text] = await localize_stories(db, [story], "en", translate=True, now=NOW)
+    assert (text.title, text.shown) == ("Echo in English", "translated")
