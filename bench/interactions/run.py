@@ -306,7 +306,10 @@ async def under_load(
         if args.sustained is None:
             reply = await fake.ask("burst", args.interactions)
         else:
-            reply = await fake.ask("sustained", args.sustained, args.seconds)
+            # The fake answers once the load is over: longer than ask's default wait.
+            reply = await fake.ask(
+                "sustained", args.sustained, args.seconds, within=args.seconds + 600
+            )
     load_over.set()
     if tracing:
         tracing.cancel()
