@@ -37,6 +37,7 @@ from typing import TextIO
 import bot
 from bot.storage import Database, kv
 from bot.utils.backoff import exponential_backoff
+from bot.utils.heap import MALLOC_ARENAS
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,9 @@ def _idle_class(pid: int) -> bool:
 
 # glibc gives each thread that allocates its own malloc arena (up to 8 per core), and each
 # keeps freed memory: the pipeline's worker threads (scoring, translation, parsing) would
-# hold tens of MB each. Two arenas bound that; a value set by the operator wins.
-CHILD_MALLOC_ARENAS = "2"
+# hold tens of MB each. Two arenas bound that, as in the Discord process (bot.utils.heap); a
+# value set by the operator wins.
+CHILD_MALLOC_ARENAS = str(MALLOC_ARENAS)
 
 
 def child_environment(overrides: dict[str, str] | None = None) -> dict[str, str]:

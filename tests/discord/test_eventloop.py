@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import platform
 import sys
 from typing import Any
 
@@ -61,16 +60,3 @@ def test_auto_runs_on_uvloop_where_installed(monkeypatch: pytest.MonkeyPatch) ->
     name, _ = eventloop.loop_factory()
     assert name == "uvloop"
     assert eventloop.run(_loop_module()).startswith("uvloop")
-
-
-def test_an_explicit_malloc_arena_max_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    assert eventloop.limit_malloc_arenas() is False
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_malloc_arenas_are_capped_on_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("not glibc")
-    assert eventloop.limit_malloc_arenas() is True

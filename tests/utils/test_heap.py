@@ -1,4 +1,5 @@
-"""bot/utils/heap.py: freed heap goes back to the system, from a worker thread."""
+"""bot/utils/heap.py: freed heap goes back to the system, from a worker thread; glibc's
+arenas are capped unless the operator set MALLOC_ARENA_MAX."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -73,3 +75,16 @@ async def test_the_job_ends_where_there_is_nothing_to_trim_with(
 ) -> None:
     monkeypatch.setattr(heap, "_TRIM", None)  # musl, macOS, Windows
     await asyncio.wait_for(heap.trim_heap_every(60), 1)
+
+
+def test_an_explicit_malloc_arena_max_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert heap.limit_malloc_arenas() is False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_malloc_arenas_are_capped_on_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("not glibc")
+    assert heap.limit_malloc_arenas() is True
