@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.news.query import StoryView, _view, coin_counts
+from bot.news.query import VIEW_COLUMNS, StoryView, _view, coin_counts
 from bot.news.tables import article_coins, articles
 from bot.sentiment.tables import article_sentiment
 from bot.storage import Database
@@ -112,19 +112,8 @@ class Window:
         return out
 
 
-_COLUMNS = (
-    articles.c.id,
-    articles.c.story_id,
-    articles.c.feed_id,
-    articles.c.title,
-    articles.c.summary,
-    articles.c.link,
-    articles.c.source,
-    articles.c.language,
-    articles.c.published_at,
-    articles.c.fetched_at,
-    articles.c.is_backlog,
-)
+# What a story view needs, and what decides a lead (its feed, when it was stored, backlog).
+_COLUMNS = (*VIEW_COLUMNS, articles.c.feed_id, articles.c.fetched_at, articles.c.is_backlog)
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:

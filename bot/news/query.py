@@ -25,7 +25,8 @@ from bot.storage.types import UTCDateTime
 # and each outlet's first (so the outlets stay complete; bounded by the feed set).
 REPORTS_PER_LANGUAGE = 20
 NEWEST_PER_LANGUAGE = 5
-_REPORT_COLUMNS = (
+# The article columns `_view` builds a story from (bot/live/candidates.py reads them too).
+VIEW_COLUMNS = (
     articles.c.id,
     articles.c.story_id,
     articles.c.title,
@@ -177,7 +178,7 @@ def _reports(where: list[sa.ColumnElement[bool]], ranked: list[int]) -> sa.Selec
     nth = sa.func.row_number()
     inner = (
         sa.select(
-            *_REPORT_COLUMNS,
+            *VIEW_COLUMNS,
             nth.over(partition_by=(story, language), order_by=first).label("nth"),
             nth.over(partition_by=(story, language), order_by=newest).label("nth_newest"),
             nth.over(partition_by=(story, articles.c.source), order_by=first).label("nth_of"),
@@ -185,7 +186,7 @@ def _reports(where: list[sa.ColumnElement[bool]], ranked: list[int]) -> sa.Selec
         .where(*where, story.in_(ranked))
         .subquery()
     )
-    return sa.select(*(inner.c[c.name] for c in _REPORT_COLUMNS)).where(
+    return sa.select(*(inner.c[c.name] for c in VIEW_COLUMNS)).where(
         sa.or_(
             inner.c.nth <= REPORTS_PER_LANGUAGE,
             inner.c.nth_newest <= NEWEST_PER_LANGUAGE,
