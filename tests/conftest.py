@@ -8,10 +8,12 @@ DATABASE_URL then points at it, so every setting, service and engine a test buil
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import itertools
 import os
+import sys
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,47 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="SQLite-specific; running on PostgreSQL"))
         if not ON_POSTGRES and item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.skip(reason="TEST_DATABASE_URL is not set"))
+
+
+# Before pytest-timeout fails a hung test (pyproject.toml), say where it waits: the threads'
+# stacks show only the event loop's select, so the asyncio tasks' await chains too.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    timeout = item.config.getoption("timeout", None) or item.config.getini("timeout")
+    if not timeout or float(timeout) <= 0:
+        return (yield)
+    timer = threading.Timer(0.8 * float(timeout), _report_hang, args=(item.nodeid,))
+    timer.daemon = True
+    timer.start()
+    try:
+        return (yield)
+    finally:
+        timer.cancel()
+
+
+def _report_hang(nodeid: str) -> None:
+    out = sys.__stderr__
+    assert out is not None
+    print(f"\n== {nodeid} still runs; threads:", file=out)
+    faulthandler.dump_traceback(file=out, all_threads=True)
+    print("== asyncio tasks:", file=out)
+    # Read from another thread, so copied defensively; diagnostics only.
+    for task in list(asyncio.tasks._all_tasks):  # type: ignore[attr-defined]
+        if not task.done():
+            print(f"- {task.get_name()}:", file=out)
+            awaited = task.get_coro()
+            while awaited is not None:  # the await chain, outermost first
+                frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+                if frame is not None:
+                    print(
+                        f"    {frame.f_code.co_filename}:{frame.f_lineno} in "
+                        f"{frame.f_code.co_name}",
+                        file=out,
+                    )
+                awaited = getattr(awaited, "cr_await", None) or getattr(
+                    awaited, "gi_yieldfrom", None
+                )
+    out.flush()
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:
