@@ -38,6 +38,7 @@ from bot.digest.tables import digest_deliveries, digest_subscriptions
 from bot.i18n import Language
 from bot.shards import Scope
 from bot.storage import Database
+from bot.storage.bulk import execute_many
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,8 @@ class DigestRounds(StoryRounds):
         )
         # Only after the claim: losing this update just means re-checking next tick.
         async with self._db.begin() as conn:
-            await conn.execute(
+            await execute_many(
+                conn,
                 sa.update(t)
                 .where(t.c.id == sa.bindparam("sid"))
                 .values(next_run_at=sa.bindparam("next")),

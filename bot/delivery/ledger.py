@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.storage import Database
+from bot.storage.bulk import execute_many
 
 SENDING = "sending"  # claimed: a process holds the lease and may have posted
 PENDING = "pending"  # a send failed retryably; eligible again once `lease_until` passes
@@ -153,7 +154,7 @@ async def claim_new(
         # Every row names the same columns: one executemany statement.
         row.update(claim_token=token if mine else None, lease_until=now + lease if mine else None)
     async with db.begin() as conn:
-        await conn.execute(db.insert_ignore(table), rows)
+        await execute_many(conn, db.insert_ignore(table), rows)
     return _claims(await _held(db, table, subs, token), fresh=True)
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bot.guilds.tables import guild_settings
 from bot.i18n import Language, _, normalize_language
 from bot.storage import Database
+from bot.storage.bulk import execute_many
 from bot.utils.cache import ReadCache
 
 # Other processes (shards) may change a server's language; re-read it after this many seconds.
@@ -55,7 +56,7 @@ async def record_locales(db: Database, locales: Mapping[int, str | None]) -> int
             ]
             if changed:
                 stmt = db.upsert(guild_settings, ["guild_id"], ["locale_language", "updated_at"])
-                await conn.execute(stmt, changed)
+                await execute_many(conn, stmt, changed)
                 written += len(changed)
     return written
 

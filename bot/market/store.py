@@ -12,10 +12,9 @@ from bot.market.bundle import BUNDLE_SOURCE, BUNDLED_SERIES, read_bundled
 from bot.market.series import Point
 from bot.market.tables import market_series
 from bot.storage import Database
+from bot.storage.bulk import execute_many
 
 log = logging.getLogger(__name__)
-
-_CHUNK = 2_000
 
 
 async def load_series(db: Database, name: str, *, since: date | None = None) -> list[Point]:
@@ -72,8 +71,7 @@ async def upsert_points(
         return 0
     stmt = db.upsert(market_series, ["series", "day"], ["value", "source", "updated_at"])
     async with db.begin() as conn:
-        for i in range(0, len(rows), _CHUNK):
-            await conn.execute(stmt, rows[i : i + _CHUNK])
+        await execute_many(conn, stmt, rows)
     return len(rows)
 
 
@@ -107,8 +105,7 @@ async def load_bundled_history(db: Database, *, now: datetime | None = None) -> 
             for d, v in points
         ]
         async with db.begin() as conn:
-            for i in range(0, len(rows), _CHUNK):
-                await conn.execute(stmt, rows[i : i + _CHUNK])
+            await execute_many(conn, stmt, rows)
         inserted[name] = len(points) - have
         log.info("loaded bundled %s history: %d points", name, len(points))
     return inserted

@@ -22,6 +22,7 @@ from bot.news import dedupe, figures
 from bot.news.store import chunks
 from bot.news.tables import articles, stories
 from bot.storage import Database
+from bot.storage.bulk import execute_many
 from bot.storage.types import UTCDateTime
 from bot.utils.workers import run_pipeline_work
 
@@ -242,7 +243,8 @@ async def _write(
             articles.update().where(articles.c.story_id == old).values(story_id=resolve(old))
         )
         await conn.execute(stories.delete().where(stories.c.id == old))
-    await conn.execute(
+    await execute_many(
+        conn,
         articles.update()
         .where(articles.c.id == sa.bindparam("article_id"))
         .values(story_id=sa.bindparam("story")),
@@ -261,7 +263,8 @@ async def _write(
             .where(articles.c.story_id.in_(chunk))
             .group_by(articles.c.story_id)
         )
-        await conn.execute(
+        await execute_many(
+            conn,
             stories.update()
             .where(stories.c.id == sa.bindparam("sid"))
             .values(

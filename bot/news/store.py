@@ -25,6 +25,7 @@ from bot.news import dedupe
 from bot.news.normalize import Article
 from bot.news.tables import article_coins, articles, stories
 from bot.storage import Database
+from bot.storage.bulk import execute_many
 
 _CHUNK = 500  # bound on IN (...) lists
 # Items already this old when first seen are old news (a feed back after an outage, a site
@@ -93,7 +94,8 @@ async def store_articles(
             return 0
         story_of = await _stories_by_link(conn, feed_id, [a for _, a in fresh])
         # insert-ignore still: another writer may have stored the same item since the check.
-        await conn.execute(
+        await execute_many(
+            conn,
             db.insert_ignore(articles),
             [
                 {
@@ -129,7 +131,7 @@ async def store_articles(
             for c in a.coins
         ]
         if coins:
-            await conn.execute(db.insert_ignore(article_coins), coins)
+            await execute_many(conn, db.insert_ignore(article_coins), coins)
         if story_of:
             await _recount(conn, sorted(set(story_of.values())))
     return len(ids)

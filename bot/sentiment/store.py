@@ -12,6 +12,7 @@ from bot.news.tables import articles
 from bot.sentiment.tables import article_sentiment
 from bot.sentiment.types import Label, Sentiment, SentimentBackend
 from bot.storage import Database
+from bot.storage.bulk import execute_many
 from bot.utils.workers import run_pipeline_work
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,8 @@ async def score_pending(
             for row, s in zip(rows, results, strict=True)
         ]
         async with db.begin() as conn:
-            await conn.execute(
-                db.insert_ignore(article_sentiment, "article_id", "backend", "model"), values
+            await execute_many(
+                conn, db.insert_ignore(article_sentiment, "article_id", "backend", "model"), values
             )
         done += len(rows)
         if len(rows) < take:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from bot.news.tables import articles
 from bot.storage import Database
+from bot.storage.bulk import execute_many
 from bot.text_limits import SUMMARY_CHARS, TITLE_CHARS, clip
 from bot.translate.tables import article_translations
 
@@ -97,8 +98,10 @@ async def save_translations(db: Database, results: Sequence[Translation], *, now
         for t in results
     ]
     async with db.begin() as conn:
-        await conn.execute(
-            db.insert_ignore(article_translations, "article_id", "target_lang", "model"), values
+        await execute_many(
+            conn,
+            db.insert_ignore(article_translations, "article_id", "target_lang", "model"),
+            values,
         )
 
 
