@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import faulthandler
+import gc
 import itertools
 import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -45,13 +47,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # Before pytest-timeout fails a hung test (pyproject.toml), say where it waits: the threads'
-# stacks show only the event loop's select, so the asyncio tasks' await chains too.
+# stacks show only the event loop's select, so the asyncio tasks' await chains too. The report
+# goes to stderr, which pytest shows with the failed test.
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
-    timeout = item.config.getoption("timeout", None) or item.config.getini("timeout")
-    if not timeout or float(timeout) <= 0:
+    timeout = _timeout_of(item)
+    if timeout <= 0:
         return (yield)
-    timer = threading.Timer(0.8 * float(timeout), _report_hang, args=(item.nodeid,))
+    timer = threading.Timer(0.8 * timeout, _report_hang, args=(item.nodeid,))
     timer.daemon = True
     timer.start()
     try:
@@ -60,29 +63,44 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         timer.cancel()
 
 
+def _timeout_of(item: pytest.Item) -> float:
+    """pytest-timeout's limit for this test: its marker, --timeout, the ini value; 0: none."""
+    if not item.config.pluginmanager.hasplugin("timeout"):
+        return 0.0
+    marker = item.get_closest_marker("timeout")
+    if marker is not None and marker.args:
+        return float(marker.args[0] or 0)
+    option = item.config.getoption("timeout", None)
+    return float(option if option is not None else item.config.getini("timeout") or 0)
+
+
 def _report_hang(nodeid: str) -> None:
     out = sys.__stderr__
     assert out is not None
     print(f"\n== {nodeid} still runs; threads:", file=out)
     faulthandler.dump_traceback(file=out, all_threads=True)
     print("== asyncio tasks:", file=out)
-    # Read from another thread, so copied defensively; diagnostics only.
-    for task in list(asyncio.tasks._all_tasks):  # type: ignore[attr-defined]
-        if not task.done():
+    # From another thread: diagnostics only. asyncio.all_tasks retries while the set changes.
+    loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+    for loop in loops:
+        if loop.is_closed():
+            continue
+        for task in asyncio.all_tasks(loop):
             print(f"- {task.get_name()}:", file=out)
-            awaited = task.get_coro()
-            while awaited is not None:  # the await chain, outermost first
-                frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
-                if frame is not None:
-                    print(
-                        f"    {frame.f_code.co_filename}:{frame.f_lineno} in "
-                        f"{frame.f_code.co_name}",
-                        file=out,
-                    )
-                awaited = getattr(awaited, "cr_await", None) or getattr(
-                    awaited, "gi_yieldfrom", None
-                )
+            for frame in _await_chain(task):
+                code = frame.f_code
+                print(f"    {code.co_filename}:{frame.f_lineno} in {code.co_name}", file=out)
     out.flush()
+
+
+def _await_chain(task: asyncio.Task[Any]) -> Iterator[FrameType]:
+    """The frames a task waits in, outermost first (Task.get_stack gives only the first)."""
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            yield frame
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:
