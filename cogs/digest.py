@@ -7,7 +7,6 @@ digests and breakout alerts go out through the discord.py Sender, exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
@@ -30,6 +29,7 @@ from bot.i18n import N_, Language, _, current_language, fmt_date, fmt_time
 from bot.labels import permission_label
 from bot.market.report import SignalReport, build_signal_report
 from bot.shards import delivery_scope
+from bot.utils.tasks import cancel_and_wait
 
 # A digest post needs these in its channel; a missing one is named in the refusal.
 CHANNEL_PERMISSIONS = (
@@ -89,9 +89,7 @@ class DigestCog(commands.Cog):
 
     async def cog_unload(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
 
     async def language_of(self, guild_id: int) -> Language:
         guild = self.bot.get_guild(guild_id)

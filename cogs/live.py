@@ -7,7 +7,6 @@ bot/delivery/live_rounds.py posts each story once per channel through the discor
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -26,6 +25,7 @@ from bot.live import store
 from bot.live.candidates import backlog_start
 from bot.live.text import filters_text, listing_text
 from bot.shards import delivery_scope
+from bot.utils.tasks import cancel_and_wait
 from cogs._common import coin_choices
 
 # A live post needs these in its channel; a missing one is named in the refusal.
@@ -71,9 +71,7 @@ class LiveCog(commands.Cog):
 
     async def cog_unload(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
 
     async def language_of(self, guild_id: int) -> Language:
         guild = self.bot.get_guild(guild_id)

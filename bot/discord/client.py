@@ -31,6 +31,7 @@ from bot.runtime.tuning import settle_after_startup
 from bot.shards import syncs_commands
 from bot.storage import kv
 from bot.utils.heap import trim_heap_every
+from bot.utils.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +166,7 @@ class CryptoBot(commands.AutoShardedBot):
         await self.membership.guild_changed(guild.id)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         await super().close()
 
