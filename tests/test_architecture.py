@@ -66,3 +66,25 @@ def test_no_module_edits_sys_path() -> None:
         if any(edit in p.read_text() for edit in edits)
     ]
     assert offenders == []
+
+
+def test_every_executemany_goes_through_execute_many() -> None:
+    """`conn.execute(statement, rows)` with rows that are not one literal dict of parameters
+    is an executemany: in the bot, outside bot/storage/bulk.py, it would bring the hang back."""
+    found = []
+    for path in _python_files():
+        if path.relative_to(ROOT).parts[0] not in ("bot", "cogs"):
+            continue
+        if path == ROOT / "bot" / "storage" / "bulk.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("execute", "exec_driver_sql")
+            ):
+                continue
+            params = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "parameters")]
+            if any(not isinstance(p, ast.Dict) for p in params):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []

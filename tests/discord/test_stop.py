@@ -16,6 +16,7 @@ from bot.runtime.services import open_services
 from bot.utils import tasks
 from tests.discord.conftest import FeedServer, bot_settings, world
 from tests.fakediscord import FakeDiscord
+from tests.utils.test_tasks import ignore_cancellation
 
 
 async def test_a_task_ignoring_its_cancellation_does_not_hold_the_stop(
@@ -28,16 +29,8 @@ async def test_a_task_ignoring_its_cancellation_does_not_hold_the_stop(
     release = asyncio.Event()
     started: dict[str, asyncio.Event] = {"job": asyncio.Event(), "cog": asyncio.Event()}
 
-    async def stubborn(name: str) -> None:
-        started[name].set()
-        while not release.is_set():
-            try:
-                await release.wait()
-            except asyncio.CancelledError:
-                continue  # swallowed, as asyncpg's executemany did
-
     async def stubborn_delivery(*args: Any, **kwargs: Any) -> None:
-        await stubborn("cog")
+        await ignore_cancellation(started["cog"], release)
 
     # The digest cog imports its loop when the bot loads it.
     monkeypatch.setattr("bot.delivery.runner.delivery_loop", stubborn_delivery)
@@ -47,7 +40,9 @@ async def test_a_task_ignoring_its_cancellation_does_not_hold_the_stop(
         async with open_services(settings) as services:
             configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
             bot = CryptoBot(
-                services, jobs={"stubborn-job": lambda: stubborn("job")}, guild_ready_timeout=0.02
+                services,
+                jobs={"stubborn-job": lambda: ignore_cancellation(started["job"], release)},
+                guild_ready_timeout=0.02,
             )
             running = asyncio.create_task(bot.start(settings.require_token()))
             try:

@@ -3,7 +3,6 @@ cancelled halfway that really ends (asyncpg's executemany swallowed the cancella
 
 from __future__ import annotations
 
-import ast
 import asyncio
 
 import pytest
@@ -11,7 +10,6 @@ import sqlalchemy as sa
 
 from bot.storage import Database
 from bot.storage.bulk import BATCH_BYTES, batches, encoded_size, execute_many
-from tests.conftest import REPO
 
 probe = sa.Table(
     "bulk_probe",
@@ -36,27 +34,6 @@ def test_a_row_over_the_limit_goes_alone_and_nothing_makes_no_batch() -> None:
     small = {"id": 2, "body": "y"}
     assert list(batches([small, big, small])) == [[small], [big], [small]]
     assert list(batches([])) == []
-
-
-def test_every_executemany_goes_through_execute_many() -> None:
-    """`conn.execute(statement, rows)` with rows that are not one literal dict of parameters
-    is an executemany: in the bot, outside bot/storage/bulk.py, it would bring the hang back."""
-    found = []
-    paths = [*(REPO / "bot").rglob("*.py"), *(REPO / "cogs").rglob("*.py")]
-    for path in sorted(paths):
-        if path == REPO / "bot" / "storage" / "bulk.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if not (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("execute", "exec_driver_sql")
-            ):
-                continue
-            params = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "parameters")]
-            if any(not isinstance(p, ast.Dict) for p in params):
-                found.append(f"{path.relative_to(REPO)}:{node.lineno}")
-    assert found == []
 
 
 async def _insert_all(db: Database, rows: list[dict[str, object]]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from bot.utils.tasks import cancel_and_wait
 
 
-async def _stubborn(started: asyncio.Event, release: asyncio.Event) -> None:
+async def ignore_cancellation(started: asyncio.Event, release: asyncio.Event) -> None:
     """Ignores cancellations until released (as asyncpg's executemany did)."""
     started.set()
     while not release.is_set():
@@ -32,7 +32,7 @@ async def test_a_task_that_ignores_its_cancellation_is_logged_and_left(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     started, release = asyncio.Event(), asyncio.Event()
-    stubborn = asyncio.create_task(_stubborn(started, release), name="stubborn")
+    stubborn = asyncio.create_task(ignore_cancellation(started, release), name="stubborn")
     polite = asyncio.create_task(asyncio.sleep(60), name="polite")
     await started.wait()
     with caplog.at_level(logging.ERROR, logger="bot.utils.tasks"):
